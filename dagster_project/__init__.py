@@ -1,0 +1,1 @@
+"""Orchestration, ingestion and the `recon` command line of the reconciliation warehouse."""

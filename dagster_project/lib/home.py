@@ -1,0 +1,85 @@
+"""RECON_HOME: the one directory that holds everything the product writes.
+
+Two homes never share a file: landing zone, warehouse, dbt's target and logs, reports and
+Dagster's storage all live below the home directory.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = CHECKOUT_ROOT / "dbt_project"
+DEFAULT_HOME = CHECKOUT_ROOT / ".recon_home"
+
+
+@dataclass(frozen=True)
+class ReconHome:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> "ReconHome":
+        return cls(Path(os.environ.get("RECON_HOME") or DEFAULT_HOME).expanduser().resolve())
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "recon.duckdb"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def demo(self) -> Path:
+        return self.root / "demo"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.root / "dbt" / "target"
+
+    @property
+    def dbt_logs(self) -> Path:
+        return self.root / "dbt" / "logs"
+
+    @property
+    def manifest(self) -> Path:
+        return self.dbt_target / "manifest.json"
+
+    def ensure(self) -> "ReconHome":
+        for directory in (
+            self.landing,
+            self.warehouse.parent,
+            self.reports,
+            self.dagster_home,
+            self.dbt_target,
+            self.dbt_logs,
+        ):
+            directory.mkdir(parents=True, exist_ok=True)
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists():
+            dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+        return self
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point dbt and Dagster at this home."""
+        return {
+            "RECON_HOME": str(self.root),
+            "DAGSTER_HOME": str(self.dagster_home),
+            "DBT_TARGET_PATH": str(self.dbt_target),
+            "DBT_LOG_PATH": str(self.dbt_logs),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        }
+
+    def activate(self) -> "ReconHome":
+        """Create the home and export its environment to this process and its children."""
+        self.ensure()
+        os.environ.update(self.environment())
+        return self

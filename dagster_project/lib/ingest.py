@@ -1,0 +1,473 @@
+"""Loading landed files into raw tables: parse, cast, validate, quarantine, write atomically.
+
+A file is read with pyarrow (CSV) or DuckDB's JSON reader into text columns, cast with polars
+per the source's field declarations, and checked against its pandera contract. Rows that fail
+go to `raw.quarantine` with the file, row, field and reason; the rest go to the raw table. Both
+writes and the file's entry in `raw.ingested_files` happen in one transaction, so a failure
+leaves nothing half-written, and a file whose content was ingested before is skipped.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandera.errors
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from dagster_project.lib.contracts import LINEAGE_COLUMNS, dtype_of, raw_contract
+from dagster_project.lib.sources import SOURCES, Field, Source, known_currencies
+
+TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.fZ")
+
+
+class FileRejected(Exception):
+    """A file that cannot be read at all (undecodable, truncated, missing columns)."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source_name: str
+    path: str
+    file_id: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    skipped: bool = False
+
+
+def file_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- reading: every field as text, with its row number ------------------------------------
+
+
+def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Text columns plus `_source_row` (line number), and the malformed rows."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header_line = handle.readline()
+    except UnicodeDecodeError as error:
+        raise FileRejected(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    header = next(iter(__import__("csv").reader([header_line])), [])
+    header = [name.strip() for name in header]
+    missing = [f.source_key for f in source.fields if f.required and f.source_key not in header]
+    if missing:
+        raise FileRejected(
+            f"{path}: line 1 (header) lacks required column(s) {', '.join(missing)}; "
+            f"is this a {source.name} file?"
+        )
+    malformed: list[tuple[int, str, str]] = []
+
+    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+        malformed.append(
+            (
+                row.number or -1,
+                row.text,
+                f"malformed row: expected {row.expected_columns} fields, found {row.actual_columns}",
+            )
+        )
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, skip_rows=1, column_names=header, encoding="utf-8"
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        raise FileRejected(f"{path}: cannot be parsed as CSV: {error}") from None
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    records = frame.height + len(malformed)
+    bad_lines = np.array([number for number, _, _ in malformed], dtype=np.int64)
+    good_lines = np.setdiff1d(np.arange(2, records + 2, dtype=np.int64), bad_lines)
+    frame = frame.with_columns(pl.Series("_source_row", good_lines[: frame.height]))
+    frame = frame.with_columns(
+        pl.concat_str([pl.col(c).fill_null("") for c in header], separator=",").alias("_raw_record")
+    )
+    rejected = pl.DataFrame(
+        {
+            "_source_row": [m[0] for m in malformed],
+            "_raw_record": [m[1] for m in malformed],
+            "field": [None] * len(malformed),
+            "reason": [m[2] for m in malformed],
+        },
+        schema={"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String},
+    )
+    return frame, rejected
+
+
+def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The `data` array of an API list object, one text column per declared key."""
+    selects = ",\n".join(
+        f"json_extract_string(record, '$.\"{f.source_key}\"') as \"{f.source_key}\""
+        for f in source.fields
+    )
+    connection = duckdb.connect()
+    try:
+        table = connection.sql(
+            f"""
+            with document as (
+                select json from read_json_objects(?, format = 'unstructured')
+            ),
+            records as (
+                select
+                    unnest(json_extract(json, '$.data[*]')) as record,
+                    generate_subscripts(json_extract(json, '$.data[*]'), 1) as position
+                from document
+            )
+            select position as _source_row, cast(record as varchar) as _raw_record, {selects}
+            from records
+            order by position
+            """,
+            params=[str(path)],
+        ).to_arrow_table()
+    except duckdb.Error as error:
+        raise FileRejected(f"{path}: not a JSON list object with a 'data' array: {error}") from None
+    finally:
+        connection.close()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(pl.col("_source_row").cast(pl.Int64))
+    empty = pl.DataFrame(
+        schema={"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String}
+    )
+    return frame, empty
+
+
+# --- casting and validation ----------------------------------------------------------------
+
+
+def _text(f: Field) -> pl.Expr:
+    """The field's text as read from the file (kept apart from its typed column)."""
+    return pl.col(f"_text:{f.source_key}")
+
+
+def _cast_expression(f: Field, lowercase_currency: bool) -> pl.Expr:
+    text = _text(f).str.strip_chars()
+    text = pl.when(text == "").then(None).otherwise(text)
+    if f.type == "decimal":
+        return text.cast(dtype_of("decimal"), strict=False)
+    if f.type == "integer":
+        return text.cast(pl.Int64, strict=False)
+    if f.type == "timestamp":
+        parsed = [
+            text.str.to_datetime(fmt, strict=False, time_unit="us")
+            .dt.convert_time_zone("UTC")
+            .dt.replace_time_zone(None)
+            for fmt in TIMESTAMP_FORMATS
+        ]
+        return pl.coalesce(parsed)
+    if f.type == "unix_timestamp":
+        return pl.from_epoch(text.cast(pl.Int64, strict=False), time_unit="s").cast(pl.Datetime("us"))
+    if f.type == "currency":
+        return text.str.to_uppercase() if lowercase_currency else text
+    return text
+
+
+def _type_description(field_type: str) -> str:
+    return {
+        "decimal": "a decimal number",
+        "integer": "a whole number",
+        "timestamp": "a timestamp (e.g. 2026-11-01 10:15:32 +0100)",
+        "unix_timestamp": "a Unix timestamp in seconds",
+    }.get(field_type, field_type)
+
+
+def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
+    """(field, reason-or-null expression) for every check a row can fail."""
+    currencies = sorted(known_currencies())
+    problems: list[tuple[str, pl.Expr]] = []
+    for f in source.fields:
+        raw = _text(f).str.strip_chars()
+        present = raw.is_not_null() & (raw != "")
+        value = pl.col(f.column)
+        label = f"field '{f.source_key}'"
+        if f.type in ("decimal", "integer", "timestamp", "unix_timestamp"):
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(present & value.is_null())
+                    .then(pl.format(f"{label}: '{{}}' is not {_type_description(f.type)}", raw))
+                    .otherwise(None),
+                )
+            )
+        if f.required:
+            problems.append(
+                (f.source_key, pl.when(~present).then(pl.lit(f"{label} is required")).otherwise(None))
+            )
+        if f.required_with:
+            other = next(g for g in source.fields if g.column == f.required_with)
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(~present & pl.col(other.column).is_not_null())
+                    .then(pl.lit(f"{label} is required when '{other.source_key}' is given"))
+                    .otherwise(None),
+                )
+            )
+        if f.type == "currency":
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(value.is_not_null() & ~value.is_in(currencies))
+                    .then(pl.format(f"{label}: unknown currency '{{}}' (not an ISO 4217 code)", raw))
+                    .otherwise(None),
+                )
+            )
+        if f.non_negative:
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(value < 0)
+                    .then(pl.format(f"{label}: {{}} must not be negative", raw))
+                    .otherwise(None),
+                )
+            )
+    return problems
+
+
+def parse_file(
+    path: Path, source: Source, *, profile_id: str, file_id: str, ingested_at: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(raw rows that passed, quarantined rows, rows read) for one landed file."""
+    reader = _read_csv if source.format == "csv" else _read_json_list
+    text, rejected = reader(path, source)
+    rows_read = text.height + rejected.height
+    for f in source.fields:
+        if f.source_key not in text.columns:
+            text = text.with_columns(pl.lit(None, pl.String).alias(f.source_key))
+    text = text.rename({f.source_key: f"_text:{f.source_key}" for f in source.fields})
+    typed = text.with_columns(
+        [_cast_expression(f, source.lowercase_currency).alias(f.column) for f in source.fields]
+    )
+    problems = _problems(source, typed)
+    typed = typed.with_columns(
+        pl.concat_str([expr for _, expr in problems], separator="; ", ignore_nulls=True).alias("reason"),
+        pl.coalesce(
+            [pl.when(expr.is_not_null()).then(pl.lit(name)) for name, expr in problems]
+        ).alias("field"),
+    )
+    typed = typed.with_columns(
+        pl.when(pl.col("reason") == "").then(None).otherwise(pl.col("reason")).alias("reason")
+    )
+    failed = typed.filter(pl.col("reason").is_not_null()).select(
+        "_source_row", "_raw_record", "field", "reason"
+    )
+    passed = typed.filter(pl.col("reason").is_null()).with_columns(
+        pl.lit(profile_id).alias("_profile_id"),
+        pl.lit(file_id).alias("_file_id"),
+        pl.lit(str(path)).alias("_source_file"),
+        pl.lit(ingested_at).cast(pl.Datetime("us")).alias("_ingested_at"),
+        pl.col("_raw_record").map_batches(_md5, return_dtype=pl.String).alias("_raw_hash"),
+    )
+    passed = passed.select(source.columns + list(LINEAGE_COLUMNS))
+    passed, contract_failures = _enforce_contract(source, passed, text)
+    quarantined = pl.concat([rejected, failed, contract_failures], how="vertical_relaxed")
+    return passed, quarantined.sort("_source_row"), rows_read
+
+
+def _md5(values: pl.Series) -> pl.Series:
+    return pl.Series([hashlib.md5(v.encode()).hexdigest() for v in values], dtype=pl.String)
+
+
+def _enforce_contract(
+    source: Source, passed: pl.DataFrame, text: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate against the pandera contract; rows it rejects join the quarantine."""
+    empty = pl.DataFrame(
+        schema={"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String}
+    )
+    try:
+        raw_contract(source).validate(passed, lazy=True)
+        return passed, empty
+    except pandera.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        if "index" not in cases.columns or cases["index"].is_null().all():
+            raise
+        bad = cases.filter(pl.col("index").is_not_null()).group_by("index").agg(
+            pl.col("column").first().alias("field"),
+            pl.format("contract {}: {} failed for {}", pl.col("column"), pl.col("check"), pl.col("failure_case"))
+            .str.join("; ")
+            .alias("reason"),
+        )
+        indexed = passed.with_row_index("index")
+        rejected = indexed.join(bad, on="index").join(
+            text.select("_source_row", "_raw_record"), on="_source_row"
+        )
+        keep = indexed.join(bad, on="index", how="anti").drop("index")
+        return keep, rejected.select("_source_row", "_raw_record", "field", "reason")
+
+
+# --- writing -------------------------------------------------------------------------------
+
+_DUCKDB_TYPES = {
+    "text": "varchar",
+    "decimal": "decimal(18, 4)",
+    "integer": "bigint",
+    "timestamp": "timestamp",
+    "unix_timestamp": "timestamp",
+    "json": "json",
+    "currency": "varchar",
+}
+
+
+def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema, its tables, the quarantine and the file registry if missing."""
+    connection.execute("create schema if not exists raw")
+    lineage = """
+        _profile_id varchar not null,
+        _file_id varchar not null,
+        _source_file varchar not null,
+        _source_row bigint not null,
+        _ingested_at timestamp not null,
+        _raw_hash varchar not null
+    """
+    for source in SOURCES.values():
+        columns = ",\n".join(f'"{f.column}" {_DUCKDB_TYPES[f.type]}' for f in source.fields)
+        connection.execute(f"create table if not exists raw.{source.raw_table} ({columns}, {lineage})")
+    connection.execute(
+        """
+        create table if not exists raw.quarantine (
+            file_id varchar not null,
+            source_name varchar not null,
+            profile_id varchar not null,
+            source_file varchar not null,
+            source_row bigint not null,
+            field varchar,
+            reason varchar not null,
+            raw_record varchar,
+            quarantined_at timestamp not null
+        )
+        """
+    )
+    connection.execute(
+        """
+        create table if not exists raw.ingested_files (
+            file_id varchar primary key,
+            source_name varchar not null,
+            profile_id varchar not null,
+            path varchar not null,
+            size_bytes bigint not null,
+            sha256 varchar not null,
+            rows_read bigint not null,
+            rows_loaded bigint not null,
+            rows_quarantined bigint not null,
+            ingested_at timestamp not null
+        )
+        """
+    )
+
+
+def ingest_file(
+    connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str
+) -> IngestResult:
+    """Load one landed file; skip it when the same content was ingested for this source."""
+    source = SOURCES[source_name]
+    sha256 = file_fingerprint(path)
+    file_id = f"{source_name}:{sha256[:16]}"
+    already = connection.execute(
+        "select 1 from raw.ingested_files where source_name = ? and sha256 = ?", [source_name, sha256]
+    ).fetchall()
+    if already:
+        return IngestResult(source_name, str(path), file_id, 0, 0, 0, skipped=True)
+    ingested_at = datetime.now(UTC).replace(tzinfo=None)
+    passed, quarantined, rows_read = parse_file(
+        path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at
+    )
+    quarantine_rows = quarantined.select(
+        pl.lit(file_id).alias("file_id"),
+        pl.lit(source_name).alias("source_name"),
+        pl.lit(profile_id).alias("profile_id"),
+        pl.lit(str(path)).alias("source_file"),
+        pl.col("_source_row").alias("source_row"),
+        pl.col("field"),
+        pl.col("reason"),
+        pl.col("_raw_record").alias("raw_record"),
+        pl.lit(ingested_at).cast(pl.Datetime("us")).alias("quarantined_at"),
+    )
+    column_list = ", ".join(f'"{c}"' for c in passed.columns)
+    connection.execute("begin transaction")
+    try:
+        connection.register("incoming_rows", passed.to_arrow())
+        connection.register("incoming_quarantine", quarantine_rows.to_arrow())
+        connection.execute(
+            f"insert into raw.{source.raw_table} ({column_list}) select {column_list} from incoming_rows"
+        )
+        connection.execute("insert into raw.quarantine select * from incoming_quarantine")
+        connection.execute(
+            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file_id,
+                source_name,
+                profile_id,
+                str(path),
+                path.stat().st_size,
+                sha256,
+                rows_read,
+                passed.height,
+                quarantine_rows.height,
+                ingested_at,
+            ],
+        )
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    finally:
+        connection.unregister("incoming_rows")
+        connection.unregister("incoming_quarantine")
+    return IngestResult(source_name, str(path), file_id, rows_read, passed.height, quarantine_rows.height)
+
+
+def landed_files(landing: Path, source_name: str) -> list[tuple[Path, str]]:
+    """(path, profile) of every file landed for a source, in a stable order."""
+    root = landing / source_name
+    if not root.exists():
+        return []
+    return [
+        (path, path.relative_to(root).parts[0])
+        for path in sorted(root.glob("*/*"))
+        if path.is_file() and not path.name.startswith(".")
+    ]
+
+
+def describe(result: IngestResult) -> str:
+    if result.skipped:
+        return f"{result.path}: already ingested, skipped"
+    return (
+        f"{result.path}: {result.rows_read} rows read, {result.rows_loaded} loaded, "
+        f"{result.rows_quarantined} quarantined"
+    )
+
+
+__all__ = [
+    "FileRejected",
+    "IngestResult",
+    "describe",
+    "ensure_raw_schema",
+    "file_fingerprint",
+    "ingest_file",
+    "landed_files",
+    "parse_file",
+    "json",
+]

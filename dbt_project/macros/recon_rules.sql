@@ -1,0 +1,216 @@
+{#-
+  The rules engine's compiler. A rule is one macro named `rule__<name>` in `macros/rules/`,
+  returning a dict with:
+
+    name, description, profiles ('*' for all), priority (higher wins), source_account,
+    target_account, cardinality ('one_to_one'), window_days (how long an expectation waits for
+    its counterpart before it is reported missing),
+    filters         SQL predicates over `source` (the source-side staging entry)
+    target_filters  SQL predicates over `target` (optional)
+    identifiers     ordered list of {name, source, target} SQL expressions; the first one that
+                    finds candidates is used, the next ones are fallbacks
+    match_rules     list of checks that must all pass, each {name, type, ...}:
+                      equals            source, target, [category]
+                      amount_tolerance  absolute_minor, percent, [base: source|target]
+                      date_window       min_lag_days/max_lag_days or min_lag_hours/max_lag_hours
+                      contains          source (needle), target (haystack)
+                      regex             target, pattern
+                      fuzzy             source, target, threshold in [0, 1], [scorer]
+                      sql               expression over `source` and `target`
+
+  These macros turn the rules into set-based SQL; the models in intermediate/matching use them.
+-#}
+
+{#- Every rule, validated, highest priority first. -#}
+{% macro recon_rules() %}
+    {%- set rules = [] -%}
+    {%- for macro_name in context.keys() | sort if macro_name.startswith('rule__') -%}
+        {%- set macro = context[macro_name] -%}
+        {%- set rule_file = macro.macro.original_file_path if macro.macro is defined else macro_name -%}
+        {%- set rule = macro() -%}
+        {%- do rules.append(recon_validate_rule(rule, rule_file)) -%}
+    {%- endfor -%}
+    {%- set seen = {} -%}
+    {%- for rule in rules -%}
+        {%- for profile in rule.profiles -%}
+            {%- set key = profile ~ '/' ~ rule.priority -%}
+            {%- if key in seen -%}
+                {{ exceptions.raise_compiler_error(
+                    "Rule '" ~ rule.name ~ "' (" ~ rule.file ~ "), field 'priority': priority "
+                    ~ rule.priority ~ " is already used by rule '" ~ seen[key] ~ "' for profile '"
+                    ~ profile ~ "'. Give each rule of a profile its own priority.") }}
+            {%- endif -%}
+            {%- do seen.update({key: rule.name}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(rules | sort(attribute='priority', reverse=true)) }}
+{% endmacro %}
+
+{% macro _rule_error(rule_file, rule_name, field, message) %}
+    {{ exceptions.raise_compiler_error("Rule '" ~ rule_name ~ "' (" ~ rule_file ~ "), field '" ~ field ~ "': " ~ message) }}
+{% endmacro %}
+
+{% macro recon_validate_rule(rule, rule_file) %}
+    {%- set _rule_keys = ['name', 'priority', 'source_account', 'target_account', 'identifiers', 'match_rules'] -%}
+    {%- set _match_rule_types = ['equals', 'amount_tolerance', 'date_window', 'contains', 'regex', 'fuzzy', 'sql'] -%}
+    {%- if rule is not mapping -%}
+        {{ _rule_error(rule_file, '?', 'return', 'the rule macro must return a dict') }}
+    {%- endif -%}
+    {%- for key in _rule_keys if key not in rule -%}
+        {{ _rule_error(rule_file, rule.get('name', '?'), key, 'is required') }}
+    {%- endfor -%}
+    {%- if rule.priority is not number -%}
+        {{ _rule_error(rule_file, rule.name, 'priority', 'must be an integer, got ' ~ rule.priority) }}
+    {%- endif -%}
+    {%- if rule.get('cardinality', 'one_to_one') != 'one_to_one' -%}
+        {{ _rule_error(rule_file, rule.name, 'cardinality', "only 'one_to_one' is supported, got '" ~ rule.cardinality ~ "'") }}
+    {%- endif -%}
+    {%- if rule.identifiers | length == 0 -%}
+        {{ _rule_error(rule_file, rule.name, 'identifiers', 'needs at least one identifier') }}
+    {%- endif -%}
+    {%- for identifier in rule.identifiers -%}
+        {%- if 'source' not in identifier or 'target' not in identifier -%}
+            {{ _rule_error(rule_file, rule.name, 'identifiers[' ~ loop.index0 ~ ']', 'needs a source and a target expression') }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for match_rule in rule.match_rules -%}
+        {%- set where = 'match_rules[' ~ loop.index0 ~ ']' -%}
+        {%- if match_rule.get('type') not in _match_rule_types -%}
+            {{ _rule_error(rule_file, rule.name, where ~ '.type', "unknown type '" ~ match_rule.get('type') ~ "'; use one of " ~ _match_rule_types | join(', ')) }}
+        {%- endif -%}
+        {%- if match_rule.type == 'amount_tolerance' -%}
+            {%- if match_rule.get('percent', 0) < 0 or match_rule.get('percent', 0) > 100 -%}
+                {{ _rule_error(rule_file, rule.name, where ~ '.percent', 'must be between 0 and 100, got ' ~ match_rule.percent) }}
+            {%- endif -%}
+            {%- if match_rule.get('absolute_minor', 0) < 0 -%}
+                {{ _rule_error(rule_file, rule.name, where ~ '.absolute_minor', 'must not be negative, got ' ~ match_rule.absolute_minor) }}
+            {%- endif -%}
+        {%- endif -%}
+        {%- if match_rule.type == 'fuzzy' and (match_rule.get('threshold', -1) < 0 or match_rule.get('threshold', -1) > 1) -%}
+            {{ _rule_error(rule_file, rule.name, where ~ '.threshold', 'must be between 0 and 1, got ' ~ match_rule.get('threshold')) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if rule.get('window_days', 0) < 0 -%}
+        {{ _rule_error(rule_file, rule.name, 'window_days', 'must not be negative') }}
+    {%- endif -%}
+    {%- set validated = {
+        'name': rule.name,
+        'description': rule.get('description', ''),
+        'file': rule_file,
+        'profiles': rule.get('profiles', ['*']),
+        'priority': rule.priority,
+        'source_account': rule.source_account,
+        'target_account': rule.target_account,
+        'cardinality': rule.get('cardinality', 'one_to_one'),
+        'window_days': rule.get('window_days', 3),
+        'filters': rule.get('filters', []),
+        'target_filters': rule.get('target_filters', []),
+        'identifiers': rule.identifiers,
+        'match_rules': rule.match_rules,
+    } -%}
+    {{ return(validated) }}
+{% endmacro %}
+
+{#- The largest number of identifiers any rule has: expectations carry that many columns. -#}
+{% macro recon_identifier_count() %}
+    {%- set counts = [1] -%}
+    {%- for rule in recon_rules() -%}{%- do counts.append(rule.identifiers | length) -%}{%- endfor -%}
+    {{ return(counts | max) }}
+{% endmacro %}
+
+{% macro _profile_scope(rule, alias) -%}
+    {%- if '*' in rule.profiles -%}true{%- else -%}{{ alias }}.profile_id in ('{{ rule.profiles | join("', '") }}'){%- endif -%}
+{%- endmacro %}
+
+{#- Does the rule apply to the source-side entry `source`? -#}
+{% macro recon_rule_applies_to_source(rule) -%}
+    (
+        source.account_name = '{{ rule.source_account }}'
+        and {{ _profile_scope(rule, 'source') }}
+        {%- for filter in rule.filters %}
+        and ({{ filter }})
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- Is the entry `target` one the rule looks for counterparts among? -#}
+{% macro recon_rule_applies_to_target(rule) -%}
+    (
+        target.account_name = '{{ rule.target_account }}'
+        and {{ _profile_scope(rule, 'target') }}
+        {%- for filter in rule.target_filters %}
+        and ({{ filter }})
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- One match rule as a struct: its name, type, whether it passed, the exception category a
+    failure falls into, and the expected (source) and actual (target) values. -#}
+{% macro recon_match_rule_result(match_rule) -%}
+    {%- set type = match_rule.type -%}
+    {%- if type == 'equals' -%}
+        {%- set passed = 'coalesce((' ~ match_rule.source ~ ') = (' ~ match_rule.target ~ '), false)' -%}
+        {%- set expected = match_rule.source -%}
+        {%- set actual = match_rule.target -%}
+        {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
+    {%- elif type == 'amount_tolerance' -%}
+        {%- set base = 'target.amount_minor' if match_rule.get('base') == 'target' else 'source.amount_minor' -%}
+        {%- set tolerance = 'greatest(' ~ match_rule.get('absolute_minor', 0) ~ ', floor(' ~ base ~ ' * ' ~ match_rule.get('percent', 0) ~ ' / 100.0))' -%}
+        {%- set passed = 'coalesce(abs(target.amount_minor - source.amount_minor) <= ' ~ tolerance ~ ', false)' -%}
+        {%- set expected = 'source.amount_minor' -%}
+        {%- set actual = 'target.amount_minor' -%}
+        {%- set category = "case when target.amount_minor > source.amount_minor then 'amount_over' else 'amount_under' end" -%}
+    {%- elif type == 'date_window' -%}
+        {%- if 'min_lag_hours' in match_rule or 'max_lag_hours' in match_rule -%}
+            {%- set lag = "date_diff('hour', source.effective_at, target.effective_at)" -%}
+            {%- set low = match_rule.get('min_lag_hours', 0) -%}
+            {%- set high = match_rule.get('max_lag_hours', 24) -%}
+        {%- else -%}
+            {%- set lag = "date_diff('day', cast(source.effective_at as date), cast(target.effective_at as date))" -%}
+            {%- set low = match_rule.get('min_lag_days', 0) -%}
+            {%- set high = match_rule.get('max_lag_days', 0) -%}
+        {%- endif -%}
+        {%- set passed = 'coalesce(' ~ lag ~ ' between ' ~ low ~ ' and ' ~ high ~ ', false)' -%}
+        {%- set expected = "'lag ' || '" ~ low ~ ".." ~ high ~ "'" -%}
+        {%- set actual = "'lag ' || " ~ lag -%}
+        {%- set category = "'" ~ match_rule.get('category', 'date_out_of_window') ~ "'" -%}
+    {%- elif type == 'contains' -%}
+        {%- set passed = 'coalesce(contains(upper(' ~ match_rule.target ~ '), upper(' ~ match_rule.source ~ ')), false)' -%}
+        {%- set expected = match_rule.source -%}
+        {%- set actual = match_rule.target -%}
+        {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
+    {%- elif type == 'regex' -%}
+        {%- set passed = "coalesce(regexp_matches(" ~ match_rule.target ~ ", '" ~ match_rule.pattern ~ "'), false)" -%}
+        {%- set expected = "'" ~ match_rule.pattern | replace("'", "''") ~ "'" -%}
+        {%- set actual = match_rule.target -%}
+        {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
+    {%- elif type == 'fuzzy' -%}
+        {%- set scorer = match_rule.get('scorer', 'token_set') ~ '_similarity' -%}
+        {%- set passed = 'coalesce(' ~ scorer ~ '(' ~ match_rule.source ~ ', ' ~ match_rule.target ~ ') >= ' ~ match_rule.threshold ~ ', false)' -%}
+        {%- set expected = match_rule.source -%}
+        {%- set actual = match_rule.target -%}
+        {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
+    {%- else -%}
+        {%- set passed = 'coalesce((' ~ match_rule.expression ~ '), false)' -%}
+        {%- set expected = "'" ~ match_rule.expression | replace("'", "''") ~ "'" -%}
+        {%- set actual = 'null' -%}
+        {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
+    {%- endif -%}
+    struct_pack(
+        name := '{{ match_rule.name }}',
+        type := '{{ type }}',
+        passed := {{ passed }},
+        category := {{ category }},
+        expected := cast({{ expected }} as varchar),
+        actual := cast({{ actual }} as varchar)
+    )
+{%- endmacro %}
+
+{#- All of a rule's match rules as a list of structs, in the order the rule declares them. -#}
+{% macro recon_match_results(rule) -%}
+    [
+        {%- for match_rule in rule.match_rules %}
+        {{ recon_match_rule_result(match_rule) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    ]
+{%- endmacro %}

@@ -1,0 +1,31 @@
+{#- A refund recorded on a Shopify order is expected as a Stripe refund for the same order. -#}
+{% macro rule__shopify_refund_to_stripe_refund() %}
+{{ return({
+    'name': 'shopify_refund_to_stripe_refund',
+    'description': 'A refund on a Shopify order is paid back by a Stripe refund for that order.',
+    'profiles': ['*'],
+    'priority': 90,
+    'source_account': 'shopify_receivable',
+    'target_account': 'stripe_clearing',
+    'cardinality': 'one_to_one',
+    'window_days': 5,
+    'filters': [
+        "source.entry_type = 'refund'",
+    ],
+    'target_filters': [
+        "target.entry_type = 'refund'",
+    ],
+    'identifiers': [
+        {'name': 'order_id',
+         'source': 'normalize_reference(source.order_ref)',
+         'target': 'normalize_reference(target.order_ref)'},
+    ],
+    'match_rules': [
+        {'name': 'same_currency', 'type': 'equals',
+         'source': 'source.currency', 'target': 'target.currency',
+         'category': 'currency_mismatch'},
+        {'name': 'same_amount', 'type': 'amount_tolerance',
+         'absolute_minor': 0, 'percent': 0},
+    ],
+}) }}
+{% endmacro %}

@@ -1,0 +1,285 @@
+{#- Semantics, step 3: every entry ends with one outcome per role it plays. A source-side entry
+    (it created an expectation) is matched, open, or an exception; so is a target-side entry (a
+    rule looks for counterparts among its account). An entry that plays no role is "no rule
+    found"; a second copy of a record is a duplicate. Each exception names the check that failed
+    with its expected and actual values. -#}
+{%- set rules = recon_rules() -%}
+with
+
+entries as (
+
+    select * from {{ ref('int_entries_unioned') }}
+
+),
+
+expectations as (
+
+    select * from {{ ref('int_expectations_created') }}
+
+),
+
+candidates as (
+
+    select * from {{ ref('int_match_candidates_evaluated') }}
+
+),
+
+matches as (
+
+    select * from {{ ref('int_matches_assigned') }}
+
+),
+
+target_scopes as (
+
+    {%- for rule in rules %}
+    select
+        target.entry_id,
+        '{{ rule.name }}' as rule_name,
+        {{ rule.priority }} as rule_priority,
+        {{ rule.window_days }} as window_days,
+        (
+            {%- for identifier in rule.identifiers %}
+            cast({{ identifier.target }} as varchar) is not null{{ ' or' if not loop.last }}
+            {%- endfor %}
+        ) as has_identifier
+    from entries as target
+    where not target.is_duplicate
+        and {{ recon_rule_applies_to_target(rule) }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+target_entries as (
+
+    select
+        entry_id,
+        arg_max(rule_name, rule_priority) as rule_name,
+        max(window_days) as window_days,
+        bool_or(has_identifier) as has_identifier
+    from target_scopes
+    group by entry_id
+
+),
+
+-- failures of targets that found no home, seen from the expectation they failed against
+failed_candidates as (
+
+    select candidates.*
+    from candidates
+    anti join matches
+        on matches.target_entry_id = candidates.target_entry_id
+    where not candidates.all_passed
+
+),
+
+source_outcomes as (
+
+    select
+        expectations.source_entry_id as entry_id,
+        'source' as side,
+        expectations.rule_name,
+        expectations.expectation_id,
+        expectations.window_days,
+        expectations.due_date,
+        matches.match_id,
+        case
+            when matches.match_id is not null then 'matched'
+            when failure.candidate_id is not null then 'exception'
+            when not expectations.has_identifier then 'exception'
+            when {{ as_of_date() }} > expectations.due_date then 'exception'
+            else 'open'
+        end as status,
+        case
+            when matches.match_id is not null then null
+            when failure.candidate_id is not null then failure.first_failure.category
+            when not expectations.has_identifier then 'missing_identifier'
+            when {{ as_of_date() }} > expectations.due_date then 'missing_counterpart'
+        end as exception_category,
+        coalesce(matches.target_entry_id, failure.target_entry_id) as counterpart_entry_id,
+        coalesce(matches.identifier_name, failure.identifier_name) as identifier_name,
+        coalesce(matches.identifier_rank, failure.identifier_rank) as identifier_rank,
+        coalesce(matches.match_results, failure.match_results) as match_results,
+        failure.first_failure.name as failed_check,
+        failure.first_failure.expected as expected_value,
+        failure.first_failure.actual as actual_value
+    from expectations
+    left join matches
+        on matches.expectation_id = expectations.expectation_id
+    left join (
+        select * from failed_candidates
+        qualify row_number() over (
+            partition by expectation_id
+            order by target_effective_at, target_entry_id
+        ) = 1
+    ) as failure
+        on failure.expectation_id = expectations.expectation_id
+        and matches.match_id is null
+
+),
+
+target_preferred as (
+
+    select * from candidates
+    qualify row_number() over (partition by target_entry_id order by preference_of_target) = 1
+
+),
+
+target_consumed_elsewhere as (
+
+    -- passing candidates a target could not take because another target consumed them first
+    select
+        candidates.target_entry_id,
+        arg_min(matches.target_entry_id, candidates.preference_of_target) as consumed_by,
+        arg_min(candidates.expectation_id, candidates.preference_of_target) as expectation_id,
+        arg_min(candidates.identifier_name, candidates.preference_of_target) as identifier_name,
+        arg_min(candidates.identifier_rank, candidates.preference_of_target) as identifier_rank
+    from candidates
+    inner join matches
+        on matches.expectation_id = candidates.expectation_id
+    where candidates.all_passed
+    group by candidates.target_entry_id
+
+),
+
+target_outcomes as (
+
+    select
+        target_entries.entry_id,
+        'target' as side,
+        coalesce(matches.rule_name, target_preferred.rule_name, target_entries.rule_name) as rule_name,
+        coalesce(matches.expectation_id, consumed.expectation_id, target_preferred.expectation_id) as expectation_id,
+        target_entries.window_days,
+        entries.business_date + target_entries.window_days as due_date,
+        matches.match_id,
+        case
+            when matches.match_id is not null then 'matched'
+            when consumed.target_entry_id is not null then 'exception'
+            when target_preferred.candidate_id is not null then 'exception'
+            when not target_entries.has_identifier then 'exception'
+            when {{ as_of_date() }} > entries.business_date + target_entries.window_days then 'exception'
+            else 'open'
+        end as status,
+        case
+            when matches.match_id is not null then null
+            when consumed.target_entry_id is not null then 'duplicate_entry'
+            when target_preferred.candidate_id is not null then target_preferred.first_failure.category
+            when not target_entries.has_identifier then 'missing_identifier'
+            when {{ as_of_date() }} > entries.business_date + target_entries.window_days then 'missing_counterpart'
+        end as exception_category,
+        case
+            when matches.match_id is not null then matches.source_entry_id
+            when consumed.target_entry_id is not null then consumed.consumed_by
+            else target_preferred.source_entry_id
+        end as counterpart_entry_id,
+        coalesce(matches.identifier_name, consumed.identifier_name, target_preferred.identifier_name) as identifier_name,
+        coalesce(matches.identifier_rank, consumed.identifier_rank, target_preferred.identifier_rank) as identifier_rank,
+        coalesce(matches.match_results, target_preferred.match_results) as match_results,
+        case when consumed.target_entry_id is null then target_preferred.first_failure.name end as failed_check,
+        case when consumed.target_entry_id is null then target_preferred.first_failure.expected end as expected_value,
+        case when consumed.target_entry_id is null then target_preferred.first_failure.actual end as actual_value
+    from target_entries
+    inner join entries
+        on entries.entry_id = target_entries.entry_id
+    left join matches
+        on matches.target_entry_id = target_entries.entry_id
+    left join target_consumed_elsewhere as consumed
+        on consumed.target_entry_id = target_entries.entry_id
+        and matches.match_id is null
+    left join target_preferred
+        on target_preferred.target_entry_id = target_entries.entry_id
+        and matches.match_id is null
+
+),
+
+other_outcomes as (
+
+    select
+        entries.entry_id,
+        'none' as side,
+        cast(null as varchar) as rule_name,
+        cast(null as varchar) as expectation_id,
+        cast(null as integer) as window_days,
+        cast(null as date) as due_date,
+        cast(null as varchar) as match_id,
+        'exception' as status,
+        case when entries.is_duplicate then 'duplicate_entry' else 'no_rule_found' end as exception_category,
+        case when entries.is_duplicate then entries.original_entry_id end as counterpart_entry_id,
+        cast(null as varchar) as identifier_name,
+        cast(null as integer) as identifier_rank,
+        cast(null as struct(name varchar, type varchar, passed boolean, category varchar, expected varchar, actual varchar)[]) as match_results,
+        cast(null as varchar) as failed_check,
+        case when entries.is_duplicate then entries.duplicate_of end as expected_value,
+        case when entries.is_duplicate then entries.source_file || '#' || entries.source_row end as actual_value
+    from entries
+    anti join expectations
+        on expectations.source_entry_id = entries.entry_id
+    anti join target_entries
+        on target_entries.entry_id = entries.entry_id
+
+),
+
+outcomes as (
+
+    select * from source_outcomes
+    union all by name
+    select * from target_outcomes
+    union all by name
+    select * from other_outcomes
+
+)
+
+select
+    -- ids
+    outcomes.side || '|' || outcomes.entry_id as outcome_id,
+    outcomes.entry_id,
+    outcomes.side,
+    entries.source_name,
+    entries.source_entry_id,
+    entries.entry_type,
+    entries.profile_id,
+    entries.merchant_id,
+    entries.organization_id,
+    entries.account_id,
+    outcomes.rule_name,
+    outcomes.expectation_id,
+    outcomes.match_id,
+    outcomes.counterpart_entry_id,
+    counterpart.source_name as counterpart_source_name,
+    counterpart.source_entry_id as counterpart_source_entry_id,
+
+    -- decision
+    outcomes.status,
+    outcomes.exception_category,
+    outcomes.identifier_name,
+    outcomes.identifier_rank,
+    outcomes.match_results,
+    outcomes.failed_check,
+    outcomes.expected_value,
+    outcomes.actual_value,
+
+    -- amounts
+    entries.amount_minor,
+    entries.currency,
+    entries.direction,
+    case
+        when outcomes.exception_category in ('amount_over', 'amount_under')
+            then counterpart.amount_minor - entries.amount_minor
+    end * (case when outcomes.side = 'target' then -1 else 1 end) as variance_minor,
+
+    -- timestamps
+    entries.effective_at,
+    entries.business_date,
+    outcomes.due_date,
+    date_diff('day', entries.business_date, {{ as_of_date() }}) as age_days,
+
+    -- lineage
+    entries.is_duplicate,
+    entries.source_file,
+    entries.source_row
+from outcomes
+inner join entries
+    on entries.entry_id = outcomes.entry_id
+left join entries as counterpart
+    on counterpart.entry_id = outcomes.counterpart_entry_id

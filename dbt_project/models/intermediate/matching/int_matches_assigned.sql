@@ -1,0 +1,98 @@
+{#- Semantics, step 2 (consuming): a target entry consumes the first candidate whose match rules
+    all pass, and no entry is consumed twice. The assignment is greedy and deterministic: in each
+    round every target proposes its preferred remaining candidate and each expectation accepts
+    the earliest target that proposed it; the losers try again in the next round. -#}
+{%- set rounds = var('matching_rounds', 4) -%}
+with
+
+passing as (
+
+    select * from {{ ref('int_match_candidates_evaluated') }}
+    where all_passed
+
+),
+
+{%- for round in range(1, rounds + 1) %}
+
+{%- if round == 1 %}
+remaining_1 as (
+
+    select * from passing
+
+),
+{%- else %}
+remaining_{{ round }} as (
+
+    select remaining.*
+    from remaining_{{ round - 1 }} as remaining
+    anti join assigned_{{ round - 1 }} as by_target
+        on by_target.target_entry_id = remaining.target_entry_id
+    anti join assigned_{{ round - 1 }} as by_expectation
+        on by_expectation.expectation_id = remaining.expectation_id
+
+),
+{%- endif %}
+
+proposals_{{ round }} as (
+
+    select * from remaining_{{ round }}
+    qualify row_number() over (
+        partition by target_entry_id
+        order by preference_of_target
+    ) = 1
+
+),
+
+assigned_{{ round }} as (
+
+    select
+        *,
+        {{ round }} as assignment_round
+    from proposals_{{ round }}
+    qualify row_number() over (
+        partition by expectation_id
+        order by target_effective_at, target_entry_id
+    ) = 1
+
+){{ ',' if not loop.last }}
+{%- endfor %}
+
+, assigned as (
+
+    {%- for round in range(1, rounds + 1) %}
+    select * from assigned_{{ round }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+passing_candidate_counts as (
+
+    select
+        target_entry_id,
+        rule_name,
+        identifier_rank,
+        count(*) as passing_candidates
+    from passing
+    group by all
+
+)
+
+select
+    assigned.expectation_id || '=' || assigned.target_entry_id as match_id,
+    assigned.expectation_id,
+    assigned.source_entry_id,
+    assigned.target_entry_id,
+    assigned.rule_name,
+    assigned.identifier_rank,
+    assigned.identifier_name,
+    assigned.identifier_value,
+    assigned.match_results,
+    assigned.assignment_round,
+    passing_candidate_counts.passing_candidates,
+    greatest(assigned.source_effective_at, assigned.target_effective_at) as matched_at
+from assigned
+inner join passing_candidate_counts
+    on passing_candidate_counts.target_entry_id = assigned.target_entry_id
+    and passing_candidate_counts.rule_name = assigned.rule_name
+    and passing_candidate_counts.identifier_rank = assigned.identifier_rank

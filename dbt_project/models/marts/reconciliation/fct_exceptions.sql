@@ -1,0 +1,78 @@
+{#- One row per exception. A mismatch between two entries is one exception seen from both sides;
+    it carries both records, the check that failed with its expected and actual values, the
+    amount at stake, its age and a severity from amount and age. -#}
+{%- set amount = var('severity_amount_minor') -%}
+{%- set age = var('severity_age_days') -%}
+with
+
+outcomes as (
+
+    select * from {{ ref('int_entries_reconciled') }}
+    where status = 'exception'
+
+),
+
+keyed as (
+
+    select
+        *,
+        case when side = 'target' then counterpart_entry_id else entry_id end as source_side_entry_id,
+        case when side = 'target' then entry_id else counterpart_entry_id end as target_side_entry_id,
+        case
+            when exception_category in ('amount_over', 'amount_under') then abs(variance_minor)
+            else amount_minor
+        end as amount_at_stake_minor
+    from outcomes
+
+),
+
+exceptions as (
+
+    select
+        md5(
+            exception_category || '|'
+            || case
+                when exception_category in ('duplicate_entry', 'missing_counterpart', 'missing_identifier', 'no_rule_found')
+                    then entry_id
+                else coalesce(source_side_entry_id, '') || '|' || coalesce(target_side_entry_id, '')
+            end
+        ) as exception_id,
+        *
+    from keyed
+
+)
+
+select
+    -- ids
+    exception_id,
+    exception_category as category,
+    any_value(organization_id) as organization_id,
+    any_value(merchant_id) as merchant_id,
+    any_value(profile_id) as profile_id,
+    any_value(rule_name) as rule_name,
+    list(entry_id order by side desc) as entry_ids,
+    list(source_name || ':' || source_entry_id order by side desc) as records,
+    any_value(expectation_id) as expectation_id,
+
+    -- what failed
+    any_value(failed_check) as failed_check,
+    any_value(expected_value) as expected_value,
+    any_value(actual_value) as actual_value,
+    any_value(identifier_name) as identifier_name,
+    any_value(match_results) as match_results,
+
+    -- money and age
+    max(amount_at_stake_minor) as amount_at_stake_minor,
+    any_value(currency) as currency,
+    max(variance_minor) as variance_minor,
+    min(business_date) as business_date,
+    max(age_days) as age_days,
+    case
+        when max(amount_at_stake_minor) >= {{ amount.critical }} or max(age_days) >= {{ age.critical }} then 'critical'
+        when max(amount_at_stake_minor) >= {{ amount.high }} or max(age_days) >= {{ age.high }} then 'high'
+        when max(amount_at_stake_minor) >= {{ amount.medium }} or max(age_days) >= {{ age.medium }} then 'medium'
+        else 'low'
+    end as severity,
+    'OPEN' as status
+from exceptions
+group by exception_id, exception_category

@@ -1,0 +1,56 @@
+{#- One row per match: which expectation was consumed by which entry, under which rule, found
+    by which identifier, and the value of every match rule. -#}
+with
+
+matches as (
+
+    select * from {{ ref('int_matches_assigned') }}
+
+),
+
+entries as (
+
+    select * from {{ ref('int_entries_unioned') }}
+
+)
+
+select
+    -- ids
+    matches.match_id,
+    matches.expectation_id,
+    matches.rule_name,
+    source.organization_id,
+    source.merchant_id,
+    source.profile_id,
+    matches.source_entry_id,
+    source.source_name,
+    source.source_entry_id as source_record_id,
+    source.entry_type as source_entry_type,
+    matches.target_entry_id,
+    target.source_name as target_source_name,
+    target.source_entry_id as target_record_id,
+    target.entry_type as target_entry_type,
+
+    -- how it was decided
+    matches.identifier_name,
+    matches.identifier_rank,
+    matches.identifier_value,
+    matches.match_results,
+    matches.passing_candidates,
+
+    -- amounts
+    source.amount_minor as expected_amount_minor,
+    target.amount_minor as matched_amount_minor,
+    target.fee_minor as fee_minor,
+    source.currency,
+
+    -- timestamps
+    source.business_date,
+    source.effective_at as source_effective_at,
+    target.effective_at as target_effective_at,
+    matches.matched_at
+from matches
+inner join entries as source
+    on source.entry_id = matches.source_entry_id
+inner join entries as target
+    on target.entry_id = matches.target_entry_id

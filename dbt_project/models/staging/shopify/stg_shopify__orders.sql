@@ -1,0 +1,114 @@
+{#- One staging entry per order, and one per refund recorded on an order. Only the first row of
+    an order in the export carries its totals, so line-item rows are left out here. -#}
+with
+
+source as (
+
+    select * from {{ source('raw', 'shopify_orders') }}
+
+),
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
+orders as (
+
+    select
+        source.*,
+        currencies.minor_units
+    from source
+    inner join currencies
+        on currencies.currency_code = upper(source.currency)
+    where source.total is not null
+
+),
+
+order_entries as (
+
+    select
+        -- ids
+        _profile_id || ':shopify_orders:' || name as entry_id,
+        'shopify_orders' as source_name,
+        name as source_entry_id,
+        'order' as entry_type,
+        _profile_id as profile_id,
+        'shopify_receivable' as account_name,
+
+        -- amounts
+        cast(round(total * pow(10, minor_units)) as bigint) as amount_minor,
+        cast(0 as bigint) as fee_minor,
+        upper(currency) as currency,
+        'DEBIT' as direction,
+        lower(financial_status) as status,
+
+        -- timestamps
+        created_at as effective_at,
+        cast(created_at as date) as business_date,
+
+        -- references
+        name as order_ref,
+        cast(null as varchar) as charge_ref,
+        cast(null as varchar) as payout_ref,
+        lower(email) as customer_email,
+        json_object(
+            'shopify_order_id', id,
+            'payment_method', payment_method,
+            'payment_reference', payment_reference,
+            'fulfillment_status', fulfillment_status,
+            'tags', tags
+        ) as metadata,
+
+        -- lineage
+        _source_file as source_file,
+        _source_row as source_row,
+        _ingested_at as ingested_at,
+        _raw_hash as raw_hash
+    from orders
+
+),
+
+refund_entries as (
+
+    select
+        -- ids
+        _profile_id || ':shopify_orders:' || name || ':refund' as entry_id,
+        'shopify_orders' as source_name,
+        name as source_entry_id,
+        'refund' as entry_type,
+        _profile_id as profile_id,
+        'shopify_receivable' as account_name,
+
+        -- amounts
+        cast(round(refunded_amount * pow(10, minor_units)) as bigint) as amount_minor,
+        cast(0 as bigint) as fee_minor,
+        upper(currency) as currency,
+        'CREDIT' as direction,
+        lower(financial_status) as status,
+
+        -- timestamps
+        created_at as effective_at,
+        cast(created_at as date) as business_date,
+
+        -- references
+        name as order_ref,
+        cast(null as varchar) as charge_ref,
+        cast(null as varchar) as payout_ref,
+        lower(email) as customer_email,
+        json_object('shopify_order_id', id) as metadata,
+
+        -- lineage
+        _source_file as source_file,
+        _source_row as source_row,
+        _ingested_at as ingested_at,
+        _raw_hash as raw_hash
+    from orders
+    where refunded_amount > 0
+
+)
+
+select * from order_entries
+union all
+select * from refund_entries
