@@ -1,0 +1,1 @@
+"""Assets: ingest of landed files into raw tables, and the dbt project."""

@@ -1,0 +1,65 @@
+"""Ingest assets: one per source, loading every newly landed file into its raw table."""
+
+import dagster as dg
+
+from dagster_project.lib.ingest import (
+    FileRejected,
+    describe,
+    ensure_raw_schema,
+    ingest_file,
+    landed_files,
+)
+from dagster_project.lib.progress import progress
+from dagster_project.lib.sources import SOURCES, Source
+from dagster_project.partitions import daily_partitions
+from dagster_project.resources import WarehouseResource
+
+
+def raw_asset_key(source: Source) -> dg.AssetKey:
+    return dg.AssetKey(["raw", source.raw_table])
+
+
+def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=raw_asset_key(source),
+        group_name="ingest",
+        description=f"Raw rows of {source.description}; bad rows go to raw.quarantine.",
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"duckdb", "polars"},
+    )
+    def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> None:
+        home = warehouse.home()
+        loaded = quarantined = skipped = 0
+        rejected: list[str] = []
+        with warehouse.connect() as connection:
+            ensure_raw_schema(connection)
+            for path, profile_id in landed_files(home.landing, source.name):
+                try:
+                    result = ingest_file(connection, path, source.name, profile_id)
+                except FileRejected as error:
+                    rejected.append(str(error))
+                    context.log.error(f"rejected {error}")
+                    continue
+                if result.skipped:
+                    skipped += 1
+                    continue
+                loaded += result.rows_loaded
+                quarantined += result.rows_quarantined
+                context.log.info(describe(result))
+                progress("ingest", describe(result))
+        context.add_output_metadata(
+            {
+                "rows_loaded": loaded,
+                "rows_quarantined": quarantined,
+                "files_skipped_as_already_ingested": skipped,
+                "files_rejected": len(rejected),
+            }
+        )
+        for reason in rejected:
+            progress("ingest", f"REJECTED {reason}")
+
+    return _ingest
+
+
+ingest_assets = [build_ingest_asset(source) for source in SOURCES.values()]

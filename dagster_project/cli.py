@@ -1,0 +1,250 @@
+"""`recon`: the command line of the reconciliation warehouse.
+
+Listings print to stdout in the chosen --format; progress goes to stderr.
+"""
+
+import argparse
+import shutil
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from datetime import date
+
+from dagster_project.lib.home import ReconHome
+from dagster_project.lib.output import FORMATS, render
+from dagster_project.lib.progress import progress
+
+QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def run_reconciliation(first_day: date, last_day: date) -> bool:
+    """Run the Dagster job in process over the business dates first_day..last_day."""
+    import dagster as dg
+
+    from dagster_project.partitions import range_tags
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from dagster_project.definitions import defs
+
+    job = defs.resolve_job_def("reconcile_job")
+    started = time.monotonic()
+    progress("run", f"reconciling business dates {first_day} .. {last_day}")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.get(),
+        tags=range_tags(first_day, last_day),
+        run_config=QUIET_DAGSTER,
+        raise_on_error=False,
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data:
+                progress("run", f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}")
+        progress("run", f"failed after {time.monotonic() - started:.1f}s")
+        return False
+    progress("run", f"done in {time.monotonic() - started:.1f}s")
+    return True
+
+
+def _print(rows: list[dict], fmt: str) -> None:
+    print(render(rows, fmt))
+
+
+def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.demo_data import generate_demo_data
+    from dagster_project.lib.evaluation import evaluate
+    from dagster_project.lib.landing import land_file
+    from dagster_project.lib.queries import daily_status
+    from dagster_project.lib.warehouse import connect
+
+    for stale in (home.demo, home.landing, home.warehouse.parent):
+        shutil.rmtree(stale, ignore_errors=True)
+    home.activate()
+    progress("demo", f"generating {args.days} days x {args.orders_per_day} orders per profile (seed {args.seed})")
+    dataset = generate_demo_data(
+        home.demo, days=args.days, orders_per_day=args.orders_per_day, seed=args.seed
+    )
+    for source_name, profile, path in dataset.files:
+        land_file(home.landing, path, source_name, profile)
+    progress("demo", f"landed {len(dataset.files)} files under {home.landing}")
+    if not run_reconciliation(dataset.first_day, dataset.last_day):
+        return 1
+    assert dataset.ground_truth is not None
+    with connect(home.warehouse, read_only=True) as connection:
+        status = daily_status(connection, business_date=None, profile=None)
+        result = evaluate(connection, dataset.ground_truth)
+        quarantined = connection.sql("select count(*) from raw.quarantine").fetchall()[0][0]
+    summary = {}
+    for row in status:
+        if row["side"] != "source":
+            continue
+        key = row["profile_id"]
+        totals = summary.setdefault(key, {"profile_id": key, "entries": 0, "matched": 0, "open": 0, "exceptions": 0})
+        for column in ("entries", "matched", "open", "exceptions"):
+            totals[column] += row[column]
+    for totals in summary.values():
+        totals["match_rate"] = f"{totals['matched'] / totals['entries']:.1%}" if totals["entries"] else "-"
+    print(f"\nReconciliation of {dataset.orders} orders and {dataset.balance_transactions} "
+          f"Stripe balance transactions, {dataset.first_day} .. {dataset.last_day}\n")
+    print(render(list(summary.values()), "table"))
+    print(f"\nQuarantined rows: {quarantined}\n")
+    print("Exceptions by category (injected / reported / agreeing):")
+    print(render([
+        {"category": c, "injected": i, "reported": r, "agreeing": a}
+        for c, (i, r, a) in result.exceptions_by_category.items()
+    ], "table"))
+    print(
+        f"\nAgainst the ground truth: {result.correct}/{result.records} records right "
+        f"({result.accuracy:.2%}); matches: precision {result.precision:.2%}, "
+        f"recall {result.recall:.2%} ({result.correct_matches} of {result.true_matches} true matches)"
+    )
+    for mistake in result.mistakes[:10]:
+        print(f"  wrong: {mistake}")
+    return 0 if not result.mistakes else 2
+
+
+def cmd_ingest(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.landing import land_file
+    from dagster_project.lib.sources import known_profiles
+
+    profile = args.profile
+    if profile is None:
+        profiles = known_profiles()
+        if len(profiles) != 1:
+            print(f"error: several profiles exist ({', '.join(profiles)}); pass --profile", file=sys.stderr)
+            return 2
+        profile = profiles[0]
+    for path in args.paths:
+        landed = land_file(home.landing, path, args.source, profile)
+        progress("ingest", f"landed {path} as {landed}")
+    progress("ingest", "run `recon run --date D` to ingest and reconcile")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.partitions import yesterday
+
+    if args.date and (args.start or args.end):
+        print("error: give either --date or --start/--end", file=sys.stderr)
+        return 2
+    first = args.date or args.start or yesterday()
+    last = args.date or args.end or first
+    if last < first:
+        print(f"error: --end {last} is before --start {first}", file=sys.stderr)
+        return 2
+    return 0 if run_reconciliation(first, last) else 1
+
+
+def _listing(args: argparse.Namespace, home: ReconHome, query) -> int:
+    from dagster_project.lib.warehouse import connect, table_exists
+
+    if not home.warehouse.exists():
+        print(f"error: no warehouse at {home.warehouse}; run `recon run` or `recon demo` first", file=sys.stderr)
+        return 1
+    with connect(home.warehouse, read_only=True) as connection:
+        if not table_exists(connection, "marts", "fct_exceptions"):
+            print("error: the warehouse has not been reconciled yet; run `recon run`", file=sys.stderr)
+            return 1
+        _print(query(connection), args.format)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.queries import daily_status
+
+    return _listing(args, home, lambda c: daily_status(c, business_date=args.date, profile=args.profile))
+
+
+def cmd_matches(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.queries import matches
+
+    return _listing(args, home, lambda c: matches(c, business_date=args.date, profile=args.profile))
+
+
+def cmd_exceptions(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.queries import exceptions
+
+    return _listing(
+        args,
+        home,
+        lambda c: exceptions(
+            c, status=args.status, business_date=args.date, profile=args.profile, category=args.category
+        ),
+    )
+
+
+def cmd_quarantine(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.queries import quarantine
+
+    return _listing(args, home, quarantine)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dagster_project.lib.sources import SOURCES
+
+    parser = argparse.ArgumentParser(prog="recon", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def listing(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--format", choices=FORMATS, default="table")
+        sub.add_argument("--profile", help="only this profile")
+        return sub
+
+    demo = commands.add_parser("demo", help="generate demo data, reconcile it, compare with ground truth")
+    demo.add_argument("--days", type=int, default=7)
+    demo.add_argument("--orders-per-day", type=int, default=150)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(handler=cmd_demo)
+
+    ingest = commands.add_parser("ingest", help="land files for ingestion (manual upload)")
+    ingest.add_argument("paths", nargs="+", type=__import__("pathlib").Path, metavar="PATH")
+    ingest.add_argument("--source", required=True, choices=sorted(SOURCES))
+    ingest.add_argument("--profile")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    run = commands.add_parser("run", help="ingest landed files and reconcile business dates")
+    run.add_argument("--date", type=_date, help="one business date (default: yesterday)")
+    run.add_argument("--start", type=_date, help="first business date of a range")
+    run.add_argument("--end", type=_date, help="last business date of a range (inclusive)")
+    run.set_defaults(handler=cmd_run)
+
+    status = listing("status", "the daily reconciliation summary")
+    status.add_argument("--date", type=_date)
+    status.set_defaults(handler=cmd_status)
+
+    matched = listing("matches", "what matched, by which rule and identifier")
+    matched.add_argument("--date", type=_date)
+    matched.set_defaults(handler=cmd_matches)
+
+    exceptions = listing("exceptions", "what did not match, with category, expected and actual")
+    exceptions.add_argument("--status", choices=["open", "resolved"], help="only exceptions in this state")
+    exceptions.add_argument("--date", type=_date)
+    exceptions.add_argument("--category")
+    exceptions.set_defaults(handler=cmd_exceptions)
+
+    quarantined = listing("quarantine", "rows rejected at the door, with file, row, field and reason")
+    quarantined.set_defaults(handler=cmd_quarantine)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    home = ReconHome.from_env().activate()
+    try:
+        return args.handler(args, home)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The Dagster definitions of the reconciliation warehouse."""
+
+import dagster as dg
+
+from dagster_project.assets.dbt import recon_dbt_assets
+from dagster_project.assets.ingest import ingest_assets
+from dagster_project.checks import contract_checks
+from dagster_project.jobs import reconcile_job
+from dagster_project.resources import WarehouseResource, dbt_resource
+from dagster_project.schedules import nightly_reconciliation
+from dagster_project.sensors import landing_sensor
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, recon_dbt_assets],
+    asset_checks=contract_checks,
+    jobs=[reconcile_job],
+    schedules=[nightly_reconciliation],
+    sensors=[landing_sensor],
+    resources={"dbt": dbt_resource(), "warehouse": WarehouseResource()},
+)

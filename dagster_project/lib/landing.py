@@ -1,0 +1,46 @@
+"""The landing zone: where files wait to be ingested, one folder per source and profile."""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from dagster_project.lib.ingest import file_fingerprint
+from dagster_project.lib.sources import get_source, known_profiles
+
+
+def land_file(landing: Path, path: Path, source_name: str, profile_id: str) -> Path:
+    """Copy a file into landing/<source>/<profile>/; a different file of the same name is kept
+    beside it under a suffixed name, never overwritten."""
+    get_source(source_name)
+    if profile_id not in known_profiles():
+        raise ValueError(
+            f"Unknown profile {profile_id!r}; known profiles: {', '.join(known_profiles())} "
+            "(declared in dbt_project/seeds/profiles.csv)"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    folder = landing / source_name / profile_id
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        if file_fingerprint(target) == file_fingerprint(path):
+            return target
+        target = folder / f"{path.stem}.{file_fingerprint(path)[:8]}{path.suffix}"
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(path, partial)
+    partial.replace(target)
+    return target
+
+
+def landing_fingerprint(landing: Path) -> str:
+    """Changes whenever a file is added to or changed in the landing zone."""
+    if not landing.exists():
+        return ""
+    entries = sorted(
+        f"{path.relative_to(landing)}:{path.stat().st_size}:{path.stat().st_mtime_ns}"
+        for path in landing.glob("*/*/*")
+        if path.is_file() and not path.name.startswith(".")
+    )
+    if not entries:
+        return ""
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]

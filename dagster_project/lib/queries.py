@@ -1,0 +1,146 @@
+"""The read side of the command line: listings from the marts, filtered."""
+
+from datetime import date
+from typing import Any
+
+import duckdb
+
+def _amount(minor: str) -> str:
+    """SQL for an exact decimal string of a minor-unit amount in its currency's units."""
+    return f"""case coalesce(currencies.minor_units, 2)
+        when 0 then cast(cast({minor} as decimal(38, 0)) as varchar)
+        when 3 then cast(cast(cast({minor} as decimal(38, 3)) / 1000 as decimal(38, 3)) as varchar)
+        else cast(cast(cast({minor} as decimal(38, 2)) / 100 as decimal(38, 2)) as varchar)
+    end"""
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    relation = connection.sql(sql, params=params)
+    names = relation.columns
+    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+
+
+def _filters(**conditions: Any) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for column, value in conditions.items():
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return (" where " + " and ".join(clauses)) if clauses else "", params
+
+
+def daily_status(
+    connection: duckdb.DuckDBPyConnection, *, business_date: date | None, profile: str | None
+) -> list[dict[str, Any]]:
+    where, params = _filters(business_date=business_date, profile_id=profile)
+    return _rows(
+        connection,
+        f"""
+        select
+            organization_id,
+            merchant_id,
+            profile_id,
+            business_date,
+            rule_name,
+            side,
+            mart.currency,
+            entries,
+            matched_entries as matched,
+            open_entries as open,
+            exception_entries as exceptions,
+            {_amount("matched_amount_minor")} as matched_amount,
+            {_amount("open_amount_minor")} as open_amount,
+            {_amount("exception_amount_minor")} as exception_amount,
+            match_rate
+        from marts.mart_daily_reconciliation as mart
+        left join config.currencies on currencies.currency_code = mart.currency
+        {where}
+        order by profile_id, business_date, side desc, rule_name, currency
+        """,
+        params,
+    )
+
+
+def matches(
+    connection: duckdb.DuckDBPyConnection, *, business_date: date | None, profile: str | None
+) -> list[dict[str, Any]]:
+    where, params = _filters(business_date=business_date, profile_id=profile)
+    return _rows(
+        connection,
+        f"""
+        select
+            profile_id,
+            business_date,
+            rule_name,
+            source_name,
+            source_record_id,
+            target_source_name,
+            target_record_id,
+            identifier_name,
+            identifier_value,
+            {_amount("matched_amount_minor")} as amount,
+            fct_matches.currency,
+            {_amount("fee_minor")} as fee,
+            passing_candidates,
+            list_transform(match_results, lambda r: r.name || '=' || r.actual) as checks,
+            matched_at
+        from marts.fct_matches
+        left join config.currencies on currencies.currency_code = fct_matches.currency
+        {where}
+        order by profile_id, business_date, rule_name, source_record_id
+        """,
+        params,
+    )
+
+
+def exceptions(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    status: str | None,
+    business_date: date | None,
+    profile: str | None,
+    category: str | None,
+) -> list[dict[str, Any]]:
+    where, params = _filters(
+        status=status.upper() if status else None,
+        business_date=business_date,
+        profile_id=profile,
+        category=category,
+    )
+    return _rows(
+        connection,
+        f"""
+        select
+            exception_id,
+            category,
+            severity,
+            status,
+            profile_id,
+            business_date,
+            age_days,
+            rule_name,
+            records,
+            failed_check,
+            expected_value as expected,
+            actual_value as actual,
+            {_amount("amount_at_stake_minor")} as amount_at_stake,
+            fct_exceptions.currency
+        from marts.fct_exceptions
+        left join config.currencies on currencies.currency_code = fct_exceptions.currency
+        {where}
+        order by profile_id, business_date, category, exception_id
+        """,
+        params,
+    )
+
+
+def quarantine(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return _rows(
+        connection,
+        """
+        select source_name, profile_id, source_file, source_row, field, reason
+        from raw.quarantine
+        order by source_file, source_row
+        """,
+        [],
+    )
