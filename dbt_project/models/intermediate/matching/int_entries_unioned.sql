@@ -7,7 +7,7 @@ with
 staged as (
 
     select * from {{ ref('stg_shopify__orders') }}
-    union all
+    union all by name
     select * from {{ ref('stg_stripe__balance_transactions') }}
 
 ),

@@ -30,6 +30,7 @@ order_entries as (
 
     select
         -- ids
+        _file_id || ':' || _source_row || ':order' as staging_row_id,
         _profile_id || ':shopify_orders:' || name as entry_id,
         'shopify_orders' as source_name,
         name as source_entry_id,
@@ -74,6 +75,7 @@ refund_entries as (
 
     select
         -- ids
+        _file_id || ':' || _source_row || ':refund' as staging_row_id,
         _profile_id || ':shopify_orders:' || name || ':refund' as entry_id,
         'shopify_orders' as source_name,
         name as source_entry_id,

@@ -10,6 +10,7 @@ renamed as (
 
     select
         -- ids
+        _file_id || ':' || _source_row as staging_row_id,
         _profile_id || ':stripe_balance_transactions:' || id as entry_id,
         'stripe_balance_transactions' as source_name,
         id as source_entry_id,

@@ -1,0 +1,42 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+
+.PHONY: install demo test lint lock dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/recon demo
+
+test: install
+	$(BIN)/ruff check dagster_project python_udfs tests benchmarks
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check dagster_project python_udfs tests benchmarks
+
+# Regenerate the lock file after changing dependencies in pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock
+
+dev: install
+	$(BIN)/python -c "from dagster_project.lib.home import ReconHome; ReconHome.from_env().ensure()"
+	DAGSTER_HOME=$${RECON_HOME:-$(CURDIR)/.recon_home}/dagster $(BIN)/dagster dev -h 127.0.0.1
+
+bench: install
+	$(BIN)/python benchmarks/run.py --sizes 10000 100000
+
+clean:
+	rm -rf $(VENV) .recon_home

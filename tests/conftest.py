@@ -1,0 +1,51 @@
+"""Shared fixtures: a private RECON_HOME per test, and one demo warehouse per session."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.home import ReconHome
+
+RECON = str(Path(sys.executable).parent / "recon")
+DEMO_DAYS = 5
+DEMO_ORDERS_PER_DAY = 30
+
+
+def recon(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the `recon` command line against ``home`` as a user would."""
+    env = {**os.environ, "RECON_HOME": str(home)}
+    for key in ("DAGSTER_HOME", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        env.pop(key, None)
+    completed = subprocess.run([RECON, *args], env=env, capture_output=True, text=True, timeout=900)
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"recon {' '.join(args)} exited {completed.returncode}\n"
+            f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+        )
+    return completed
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReconHome]:
+    monkeypatch.setenv("RECON_HOME", str(tmp_path / "home"))
+    for key in ("DAGSTER_HOME", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        monkeypatch.delenv(key, raising=False)
+    saved = dict(os.environ)
+    yield ReconHome.from_env().activate()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home where `recon demo` has generated, ingested and reconciled the demo data."""
+    root = tmp_path_factory.mktemp("demo") / "home"
+    completed = recon(
+        root, "demo", "--days", str(DEMO_DAYS), "--orders-per-day", str(DEMO_ORDERS_PER_DAY)
+    )
+    assert "precision 100.00%, recall 100.00%" in completed.stdout, completed.stdout
+    return root

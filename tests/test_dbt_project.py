@@ -1,0 +1,116 @@
+"""The dbt project: unit tests pass, the house style holds, bad rules fail with clear errors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
+
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+def _dbt(project: Path, home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DBT, *args, "--profiles-dir", str(project)],
+        cwd=project,
+        env={**os.environ, **home.environment()},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    home = ReconHome(tmp_path_factory.mktemp("dbt") / "home").ensure()
+    parsed = _dbt(DBT_PROJECT_DIR, home, "parse")
+    assert parsed.returncode == 0, parsed.stdout
+    return json.loads(home.manifest.read_text())
+
+
+def test_house_style(manifest: dict) -> None:
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    prefixes = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_", "mart_", "rpt_")}
+    tested_columns: dict[str, set[str]] = {}
+    for test in tests:
+        metadata = test.get("test_metadata") or {}
+        column = test.get("column_name")
+        for parent in test["depends_on"]["nodes"]:
+            tested_columns.setdefault(parent, set()).add(f"{metadata.get('name')}:{column}")
+    problems = []
+    for model in models:
+        layer = model["fqn"][1]
+        name = model["name"]
+        if not name.startswith(prefixes[layer]):
+            problems.append(f"{name}: a {layer} model must start with {prefixes[layer]}")
+        if model["sources"] and layer != "staging":
+            problems.append(f"{name}: source() outside staging")
+        if layer == "staging" and any(
+            manifest["nodes"][d]["name"].startswith("stg_")
+            for d in model["depends_on"]["nodes"]
+            if d in manifest["nodes"]
+        ):
+            problems.append(f"{name}: staging built on staging")
+        if not model["description"].strip():
+            problems.append(f"{name}: no description")
+        keys = tested_columns.get(model["unique_id"], set())
+        unique = {k.split(":", 1)[1] for k in keys if k.startswith("unique:")}
+        not_null = {k.split(":", 1)[1] for k in keys if k.startswith("not_null:")}
+        if not unique & not_null:
+            problems.append(f"{name}: no primary key tested unique and not_null")
+    assert problems == []
+
+
+def test_unit_tests_pass(tmp_path: Path) -> None:
+    home = ReconHome(tmp_path / "home").ensure()
+    seeded = _dbt(DBT_PROJECT_DIR, home, "seed")
+    assert seeded.returncode == 0, seeded.stdout
+    from dagster_project.lib.ingest import ensure_raw_schema
+    from dagster_project.lib.warehouse import connect
+
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+    empty = _dbt(DBT_PROJECT_DIR, home, "run", "--empty")
+    assert empty.returncode == 0, empty.stdout
+    result = _dbt(DBT_PROJECT_DIR, home, "test", "--select", "test_type:unit")
+    assert result.returncode == 0, result.stdout
+    passed = [line for line in result.stdout.splitlines() if "PASS" in line and "::" in line]
+    assert len(passed) >= 10, result.stdout
+
+
+ORDER_RULE = "Rule 'shopify_order_to_stripe_charge' (macros/rules/shopify_order_to_stripe_charge.sql)"
+REFUND_RULE = "Rule 'shopify_refund_to_stripe_refund' (macros/rules/shopify_refund_to_stripe_refund.sql)"
+
+
+@pytest.mark.parametrize(
+    ("change", "replacement", "expected"),
+    [
+        ("'priority': 100,", "'priority': 90,",
+         [REFUND_RULE, "field 'priority'", "already used by rule 'shopify_order_to_stripe_charge'"]),
+        ("'type': 'amount_tolerance',", "'type': 'amount_tolerence',",
+         [ORDER_RULE, "field 'match_rules[1].type'", "unknown type 'amount_tolerence'"]),
+        ("'percent': 0}", "'percent': 150}",
+         [ORDER_RULE, "field 'match_rules[1].percent'", "between 0 and 100"]),
+    ],
+)  # fmt: skip
+def test_a_bad_rule_fails_parse_naming_file_and_field(
+    tmp_path: Path, change: str, replacement: str, expected: list[str]
+) -> None:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    rule = project / "macros" / "rules" / "shopify_order_to_stripe_charge.sql"
+    original = rule.read_text()
+    assert change in original
+    rule.write_text(original.replace(change, replacement, 1))
+    home = ReconHome(tmp_path / "home").ensure()
+    result = _dbt(project, home, "parse")
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    for fragment in expected:
+        assert fragment in output, output

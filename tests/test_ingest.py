@@ -1,0 +1,141 @@
+"""Ingest: bad rows are quarantined with file, row, field and reason; nothing is lost twice."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.demo_data import SHOPIFY_COLUMNS
+from dagster_project.lib.home import ReconHome
+from dagster_project.lib.ingest import FileRejected, ensure_raw_schema, ingest_file
+from dagster_project.lib.landing import land_file, landing_fingerprint
+from dagster_project.lib.warehouse import connect
+
+
+def _shopify_row(**values: str) -> list[str]:
+    row = [""] * len(SHOPIFY_COLUMNS)
+    for header, value in values.items():
+        row[SHOPIFY_COLUMNS.index(header.replace("_", " "))] = value
+    return row
+
+
+def _write_csv(path: Path, rows: list[list[str]], extra_lines: list[str] = ()) -> Path:
+    import csv
+
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SHOPIFY_COLUMNS)
+        writer.writerows(rows)
+        for line in extra_lines:
+            handle.write(line + "\n")
+    return path
+
+
+def _order(name: str, total: str = "10.00", currency: str = "EUR") -> list[str]:
+    return _shopify_row(
+        Name=name, Financial_Status="paid", Currency=currency, Total=total,
+        Created_at="2026-11-01 10:00:00 +0100", Lineitem_quantity="1",
+    )  # fmt: skip
+
+
+def test_bad_rows_are_quarantined_and_the_rest_loads(home: ReconHome, tmp_path: Path) -> None:
+    malformed = ",".join(["#1004"] + [""] * (len(SHOPIFY_COLUMNS) + 1))
+    path = _write_csv(
+        tmp_path / "orders.csv",
+        [
+            _order("#1001"),
+            _shopify_row(Name="#1001", Lineitem_quantity="2", Lineitem_name="Second item"),
+            _order("#1002", total="12,x0"),
+            _order("#1003", currency="XYZ"),
+            _order("", total="5.00"),
+        ],
+        [malformed],
+    )
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "shopify_orders", "acme_eu")
+        loaded = connection.sql("select name, total, created_at from raw.shopify_orders order by _source_row").fetchall()
+        quarantined = connection.sql(
+            "select source_row, field, reason from raw.quarantine order by source_row"
+        ).fetchall()
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 2, 4)
+    assert [row[0] for row in loaded] == ["#1001", "#1001"]
+    assert str(loaded[0][1]) == "10.0000"
+    assert loaded[0][2].isoformat() == "2026-11-01T09:00:00"  # converted to UTC
+    assert quarantined == [
+        (4, "Total", "field 'Total': '12,x0' is not a decimal number"),
+        (5, "Currency", "field 'Currency': unknown currency 'XYZ' (not an ISO 4217 code)"),
+        (6, "Name", "field 'Name' is required"),
+        (7, None, "malformed row: expected 24 fields, found 26"),
+    ]
+
+
+def test_a_file_landed_twice_is_ingested_once(home: ReconHome, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "orders.csv", [_order("#1001")])
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        first = ingest_file(connection, path, "shopify_orders", "acme_eu")
+        copy = tmp_path / "copy-with-another-name.csv"
+        copy.write_bytes(path.read_bytes())
+        second = ingest_file(connection, copy, "shopify_orders", "acme_eu")
+        count = connection.sql("select count(*) from raw.shopify_orders").fetchall()[0][0]
+    assert not first.skipped and second.skipped
+    assert count == 1
+
+
+def test_a_file_without_required_columns_is_rejected_whole(home: ReconHome, tmp_path: Path) -> None:
+    path = tmp_path / "not_orders.csv"
+    path.write_text("Order,Amount\n#1001,10.00\n")
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(FileRejected, match=r"not_orders.csv: line 1 \(header\) lacks required column\(s\) Name"):
+            ingest_file(connection, path, "shopify_orders", "acme_eu")
+        assert connection.sql("select count(*) from raw.ingested_files").fetchall()[0][0] == 0
+
+
+def test_stripe_list_records_are_typed_and_checked(home: ReconHome, tmp_path: Path) -> None:
+    good = {
+        "id": "txn_1", "type": "charge", "source": "ch_1", "amount": 1050, "fee": 60,
+        "net": 990, "currency": "eur", "created": 1793527200, "metadata": {"order_id": "#1001"},
+    }  # fmt: skip
+    bad_amount = {**good, "id": "txn_2", "amount": "ten"}
+    no_id = {key: value for key, value in good.items() if key != "id"}
+    path = tmp_path / "bt.json"
+    path.write_text(json.dumps({"object": "list", "data": [good, bad_amount, no_id]}))
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "stripe_balance_transactions", "acme_eu")
+        row = connection.sql(
+            "select id, amount, currency, created, metadata->>'$.order_id' from raw.stripe_balance_transactions"
+        ).fetchall()
+        reasons = connection.sql("select source_row, reason from raw.quarantine order by 1").fetchall()
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert row[0][:3] == ("txn_1", 1050, "EUR") and row[0][4] == "#1001"
+    assert reasons == [
+        (2, "field 'amount': 'ten' is not a whole number"),
+        (3, "field 'id' is required"),
+    ]
+
+
+def test_invalid_json_is_rejected_with_the_file_named(home: ReconHome, tmp_path: Path) -> None:
+    path = tmp_path / "truncated.json"
+    path.write_text('{"object": "list", "data": [{"id": "txn_1", ')
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(FileRejected, match="truncated.json"):
+            ingest_file(connection, path, "stripe_balance_transactions", "acme_eu")
+
+
+def test_landing_keeps_both_files_of_one_name(home: ReconHome, tmp_path: Path) -> None:
+    first = _write_csv(tmp_path / "orders.csv", [_order("#1001")])
+    landed = land_file(home.landing, first, "shopify_orders", "acme_eu")
+    before = landing_fingerprint(home.landing)
+    assert land_file(home.landing, first, "shopify_orders", "acme_eu") == landed
+    second = _write_csv(tmp_path / "orders.csv", [_order("#1002")])
+    other = land_file(home.landing, second, "shopify_orders", "acme_eu")
+    assert other != landed and other.exists() and landed.exists()
+    assert landing_fingerprint(home.landing) != before
+    with pytest.raises(ValueError, match="Unknown profile 'nope'"):
+        land_file(home.landing, first, "shopify_orders", "nope")
+    with pytest.raises(ValueError, match="Unknown source"):
+        land_file(home.landing, first, "shopify_order", "acme_eu")
