@@ -38,6 +38,8 @@ MATCHING_MODELS = (
     "int_entries_reconciled",
 )
 FLOOR_REPEATS = 3
+FAILED = ("error", "fail", "runtime error")  # dbt node statuses that mean something broke
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass
@@ -113,6 +115,8 @@ def run_measured(
 
 def dbt_node_timings(run_results: Path) -> dict[str, dict[str, Any]]:
     """Execution time and status of every node dbt ran, by node name."""
+    if not run_results.exists():
+        return {}
     document = json.loads(run_results.read_text())
     timings: dict[str, dict[str, Any]] = {}
     for result in document["results"]:
@@ -122,8 +126,9 @@ def dbt_node_timings(run_results: Path) -> dict[str, dict[str, Any]]:
             "status": result["status"],
             "seconds": round(result["execution_time"], 3),
         }
-        if result["status"] not in ("success", "pass", "skipped"):
-            timings[name]["message"] = (result.get("message") or "")[:2000]
+        if result["status"] in FAILED:
+            message = ANSI.sub("", result.get("message") or "").strip()
+            timings[name]["message"] = "\n".join(message.splitlines()[:10])
     return timings
 
 
@@ -194,14 +199,16 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool) -
         log(f"n={size}: dbt build exited {returncode}; its output: {output}")
     nodes = dbt_node_timings(home.dbt_target / "run_results.json")
     result["dbt_nodes"] = nodes
-    result["dbt_failures"] = [n for n, t in nodes.items() if t["status"] not in ("success", "pass")]
+    result["dbt_failures"] = [n for n, t in nodes.items() if t["status"] in FAILED]
+    result["dbt_skipped"] = sum(t["status"] == "skipped" for t in nodes.values())
     for model in MATCHING_MODELS:
         if nodes.get(model, {}).get("status") == "success":
             stages.append(Stage(f"  dbt {model}", nodes[model]["seconds"]))
     result["stages"] = [stage_record(s) for s in stages]
     if nodes.get("fct_reconciliation_outcomes", {}).get("status") != "success":
-        failed = next((n for n, t in nodes.items() if "message" in t), "?")
-        result["error"] = f"dbt build failed at {failed}: {nodes.get(failed, {}).get('message')}"
+        failed = result["dbt_failures"][0] if result["dbt_failures"] else "?"
+        message = nodes.get(failed, {}).get("message", "")
+        result["error"] = f"dbt build failed at {failed}: {message}"
         log(f"n={size}: {result['error']}")
         return result
 
@@ -332,7 +339,10 @@ def summary_line(result: dict[str, Any]) -> str:
         f"peak RSS (whole run) {result['peak_rss_mb_whole_run']:,.0f} MB",
     ]
     if result["dbt_failures"]:
-        parts.append(f"dbt failures: {', '.join(result['dbt_failures'])}")
+        failures = result["dbt_failures"]
+        parts.append(
+            f"dbt: {len(failures)} failed (first {failures[0]}), {result['dbt_skipped']} skipped"
+        )
     floor = result.get("floor")
     if floor:
         parts.append(
@@ -340,6 +350,9 @@ def summary_line(result: dict[str, Any]) -> str:
             f"(agreeing {floor['agreeing_pairs']:,})"
         )
         parts.append(f"reconcile/floor = {result['reconcile_over_floor']:,.1f}x")
+    models = [(n, t) for n, t in result["dbt_nodes"].items() if t["kind"] == "model"]
+    slowest = sorted(models, key=lambda item: -item[1]["seconds"])[:3]
+    parts.append("slowest dbt models " + ", ".join(f"{n} {t['seconds']:.1f}s" for n, t in slowest))
     return f"{size}: " + "; ".join(parts)
 
 
@@ -359,7 +372,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.one is not None:
-        result = run_one(args.one, args.home, args.days, args.seed, args.skip_floor)
+        try:
+            result = run_one(args.one, args.home, args.days, args.seed, args.skip_floor)
+        except Exception as error:  # reported as this size's error, the other sizes go on
+            first_line = (str(error).splitlines() or [""])[0]
+            result = {"size": args.one, "error": f"{type(error).__name__}: {first_line}"}
+            log(f"n={args.one}: {result['error']}")
         args.result.write_text(json.dumps(result, indent=1))
         return 0
 

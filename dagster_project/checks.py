@@ -1,8 +1,8 @@
 """Asset checks: the pandera contract of every raw table, and its quarantine."""
 
 import dagster as dg
-import polars as pl
 import pandera.errors
+import polars as pl
 
 from dagster_project.assets.ingest import raw_asset_key
 from dagster_project.lib.contracts import raw_contract

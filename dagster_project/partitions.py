@@ -7,7 +7,7 @@ import dagster as dg
 
 START_DATE = os.environ.get("RECON_START_DATE", "2026-01-01")
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE, end_offset=1)
+daily_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE)
 
 
 def window_vars(start: date | datetime, end: date | datetime) -> dict[str, str]:

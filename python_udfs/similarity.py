@@ -9,7 +9,7 @@ from rapidfuzz import distance, fuzz, process, utils
 def _pairwise(left: pa.Array, right: pa.Array, scorer) -> pa.Array:
     lefts = left.to_pylist()
     rights = right.to_pylist()
-    present = np.array([a is not None and b is not None for a, b in zip(lefts, rights)])
+    present = np.array([a is not None and b is not None for a, b in zip(lefts, rights, strict=True)])
     scores = process.cpdist(
         [a or "" for a in lefts],
         [b or "" for b in rights],

@@ -54,7 +54,9 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(home: ReconHome, tmp_path: 
     with connect(home.warehouse) as connection:
         ensure_raw_schema(connection)
         result = ingest_file(connection, path, "shopify_orders", "acme_eu")
-        loaded = connection.sql("select name, total, created_at from raw.shopify_orders order by _source_row").fetchall()
+        loaded = connection.sql(
+            "select name, total, created_at from raw.shopify_orders order by _source_row"
+        ).fetchall()
         quarantined = connection.sql(
             "select source_row, field, reason from raw.quarantine order by source_row"
         ).fetchall()

@@ -326,7 +326,7 @@ def _bad_shopify_rows(currency: str, day: date) -> list[tuple[str, list[str], st
         values[SHOPIFY_COLUMNS.index("Financial Status")] = "paid"
         values[SHOPIFY_COLUMNS.index("Currency")] = row_currency
         values[SHOPIFY_COLUMNS.index("Total")] = total
-        values[SHOPIFY_COLUMNS.index("Subtotal")] = total
+        values[SHOPIFY_COLUMNS.index("Subtotal")] = "12.00"
         values[SHOPIFY_COLUMNS.index("Created at")] = created
         values[SHOPIFY_COLUMNS.index("Lineitem quantity")] = "1"
         values[SHOPIFY_COLUMNS.index("Lineitem name")] = "Gift card"

@@ -5,6 +5,7 @@ from typing import Any
 
 import duckdb
 
+
 def _amount(minor: str) -> str:
     """SQL for an exact decimal string of a minor-unit amount in its currency's units."""
     return f"""case coalesce(currencies.minor_units, 2)
