@@ -141,3 +141,46 @@ def test_landing_keeps_both_files_of_one_name(home: ReconHome, tmp_path: Path) -
         land_file(home.landing, first, "shopify_orders", "nope")
     with pytest.raises(ValueError, match="Unknown source"):
         land_file(home.landing, first, "shopify_order", "acme_eu")
+
+
+def test_a_failure_mid_write_leaves_nothing_behind(
+    home: ReconHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster_project.lib.ingest as ingest
+
+    path = _write_csv(tmp_path / "orders.csv", [_order("#1001"), _order("#1002", currency="XYZ")])
+
+    def crash(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ingest, "_register_file", crash)
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(OSError, match="disk full"):
+            ingest_file(connection, path, "shopify_orders", "acme_eu")
+        counts = connection.sql(
+            """
+            select
+                (select count(*) from raw.shopify_orders),
+                (select count(*) from raw.quarantine),
+                (select count(*) from raw.ingested_files)
+            """
+        ).fetchall()
+    assert counts == [(0, 0, 0)]
+    monkeypatch.undo()
+    with connect(home.warehouse) as connection:
+        result = ingest_file(connection, path, "shopify_orders", "acme_eu")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+
+
+def test_a_rejected_file_is_kept_with_its_reason_and_not_retried(home: ReconHome, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("Name,Total\n#1001,caf\xe9\n".encode("latin-1"))
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(FileRejected, match="latin1.csv"):
+            ingest_file(connection, path, "shopify_orders", "acme_eu")
+        again = ingest_file(connection, path, "shopify_orders", "acme_eu")
+        reasons = connection.sql("select path, reason from raw.rejected_files").fetchall()
+    assert again.skipped
+    assert len(reasons) == 1 and reasons[0][0].endswith("latin1.csv")

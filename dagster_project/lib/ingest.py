@@ -7,8 +7,8 @@ writes and the file's entry in `raw.ingested_files` happen in one transaction, s
 leaves nothing half-written, and a file whose content was ingested before is skipped.
 """
 
+import csv
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +59,7 @@ def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
             header_line = handle.readline()
     except UnicodeDecodeError as error:
         raise FileRejected(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    header = next(iter(__import__("csv").reader([header_line])), [])
+    header = next(iter(csv.reader([header_line])), [])
     header = [name.strip() for name in header]
     missing = [f.source_key for f in source.fields if f.required and f.source_key not in header]
     if missing:
@@ -287,7 +287,14 @@ def parse_file(
 
 
 def _md5(values: pl.Series) -> pl.Series:
-    return pl.Series([hashlib.md5(v.encode()).hexdigest() for v in values], dtype=pl.String)
+    """MD5 of every value, computed by DuckDB over the Arrow column (no Python loop)."""
+    connection = duckdb.connect()
+    try:
+        connection.register("hash_input", pa.table({"value": values.to_arrow()}))
+        hashed = connection.sql("select md5(value) as value from hash_input").to_arrow_table()
+    finally:
+        connection.close()
+    return pl.Series(values.name, hashed.column("value"), dtype=pl.String)
 
 
 def _enforce_contract(
@@ -362,6 +369,19 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     )
     connection.execute(
         """
+        create table if not exists raw.rejected_files (
+            source_name varchar not null,
+            profile_id varchar not null,
+            path varchar not null,
+            sha256 varchar not null,
+            reason varchar not null,
+            rejected_at timestamp not null,
+            primary key (source_name, sha256)
+        )
+        """
+    )
+    connection.execute(
+        """
         create table if not exists raw.ingested_files (
             file_id varchar primary key,
             source_name varchar not null,
@@ -386,14 +406,27 @@ def ingest_file(
     sha256 = file_fingerprint(path)
     file_id = f"{source_name}:{sha256[:16]}"
     already = connection.execute(
-        "select 1 from raw.ingested_files where source_name = ? and sha256 = ?", [source_name, sha256]
+        """
+        select 1 from raw.ingested_files where source_name = ? and sha256 = ?
+        union all
+        select 1 from raw.rejected_files where source_name = ? and sha256 = ?
+        """,
+        [source_name, sha256, source_name, sha256],
     ).fetchall()
     if already:
         return IngestResult(source_name, str(path), file_id, 0, 0, 0, skipped=True)
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
-    passed, quarantined, rows_read = parse_file(
-        path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at
-    )
+    try:
+        passed, quarantined, rows_read = parse_file(
+            path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at
+        )
+    except FileRejected as rejection:
+        # kept with its reason, and not retried until a different file lands
+        connection.execute(
+            "insert or ignore into raw.rejected_files values (?, ?, ?, ?, ?, ?)",
+            [source_name, profile_id, str(path), sha256, str(rejection), ingested_at],
+        )
+        raise
     quarantine_rows = quarantined.select(
         pl.lit(file_id).alias("file_id"),
         pl.lit(source_name).alias("source_name"),
@@ -414,8 +447,8 @@ def ingest_file(
             f"insert into raw.{source.raw_table} ({column_list}) select {column_list} from incoming_rows"
         )
         connection.execute("insert into raw.quarantine select * from incoming_quarantine")
-        connection.execute(
-            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _register_file(
+            connection,
             [
                 file_id,
                 source_name,
@@ -439,6 +472,10 @@ def ingest_file(
     return IngestResult(source_name, str(path), file_id, rows_read, passed.height, quarantine_rows.height)
 
 
+def _register_file(connection: duckdb.DuckDBPyConnection, values: list) -> None:
+    connection.execute("insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+
+
 def landed_files(landing: Path, source_name: str) -> list[tuple[Path, str]]:
     """(path, profile) of every file landed for a source, in a stable order."""
     root = landing / source_name
@@ -460,14 +497,3 @@ def describe(result: IngestResult) -> str:
     )
 
 
-__all__ = [
-    "FileRejected",
-    "IngestResult",
-    "describe",
-    "ensure_raw_schema",
-    "file_fingerprint",
-    "ingest_file",
-    "landed_files",
-    "parse_file",
-    "json",
-]

@@ -141,7 +141,10 @@ def quarantine(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         """
         select source_name, profile_id, source_file, source_row, field, reason
         from raw.quarantine
-        order by source_file, source_row
+        union all
+        select source_name, profile_id, path, null, null, 'whole file rejected: ' || reason
+        from raw.rejected_files
+        order by source_file, source_row nulls first
         """,
         [],
     )

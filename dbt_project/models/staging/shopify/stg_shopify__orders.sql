@@ -26,23 +26,48 @@ orders as (
 
 ),
 
-order_entries as (
+money_events as (
+
+    -- an order is owed by the customer; a refund on it is owed back
+    select
+        orders.*,
+        'order' as entry_type,
+        'order' as entry_suffix,
+        orders.total as event_amount,
+        'DEBIT' as direction
+    from orders
+
+    union all
+
+    select
+        orders.*,
+        'refund' as entry_type,
+        'refund' as entry_suffix,
+        orders.refunded_amount as event_amount,
+        'CREDIT' as direction
+    from orders
+    where orders.refunded_amount > 0
+
+),
+
+renamed as (
 
     select
         -- ids
-        _file_id || ':' || _source_row || ':order' as staging_row_id,
-        _profile_id || ':shopify_orders:' || name as entry_id,
+        _file_id || ':' || _source_row || ':' || entry_suffix as staging_row_id,
+        _profile_id || ':shopify_orders:' || name
+            || case when entry_type = 'refund' then ':refund' else '' end as entry_id,
         'shopify_orders' as source_name,
         name as source_entry_id,
-        'order' as entry_type,
+        entry_type,
         _profile_id as profile_id,
         'shopify_receivable' as account_name,
 
         -- amounts
-        cast(round(total * pow(10, minor_units)) as bigint) as amount_minor,
+        cast(round(event_amount * pow(10, minor_units)) as bigint) as amount_minor,
         cast(0 as bigint) as fee_minor,
         upper(currency) as currency,
-        'DEBIT' as direction,
+        direction,
         lower(financial_status) as status,
 
         -- timestamps
@@ -67,50 +92,8 @@ order_entries as (
         _source_row as source_row,
         _ingested_at as ingested_at,
         _raw_hash as raw_hash
-    from orders
-
-),
-
-refund_entries as (
-
-    select
-        -- ids
-        _file_id || ':' || _source_row || ':refund' as staging_row_id,
-        _profile_id || ':shopify_orders:' || name || ':refund' as entry_id,
-        'shopify_orders' as source_name,
-        name as source_entry_id,
-        'refund' as entry_type,
-        _profile_id as profile_id,
-        'shopify_receivable' as account_name,
-
-        -- amounts
-        cast(round(refunded_amount * pow(10, minor_units)) as bigint) as amount_minor,
-        cast(0 as bigint) as fee_minor,
-        upper(currency) as currency,
-        'CREDIT' as direction,
-        lower(financial_status) as status,
-
-        -- timestamps
-        created_at as effective_at,
-        cast(created_at as date) as business_date,
-
-        -- references
-        name as order_ref,
-        cast(null as varchar) as charge_ref,
-        cast(null as varchar) as payout_ref,
-        lower(email) as customer_email,
-        json_object('shopify_order_id', id) as metadata,
-
-        -- lineage
-        _source_file as source_file,
-        _source_row as source_row,
-        _ingested_at as ingested_at,
-        _raw_hash as raw_hash
-    from orders
-    where refunded_amount > 0
+    from money_events
 
 )
 
-select * from order_entries
-union all
-select * from refund_entries
+select * from renamed

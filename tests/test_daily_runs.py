@@ -1,0 +1,59 @@
+"""Daily runs: late data matches open expectations on a later day; the ledger keeps history."""
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib.demo_data import generate_demo_data
+from dagster_project.lib.evaluation import evaluate
+from tests.conftest import recon
+
+
+def test_day_by_day_runs_reach_the_same_truth_and_version_the_ledger(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    dataset = generate_demo_data(tmp_path / "incoming", days=3, orders_per_day=25, seed=11)
+    for source_name, profile, path in dataset.files:
+        recon(home, "ingest", str(path), "--source", source_name, "--profile", profile)
+    truth_rows = (tmp_path / "incoming" / "ground_truth.csv").read_text().splitlines()
+    # an order of the first day (#1001..#1025) whose charge comes the next day
+    late = next(
+        fields
+        for fields in (line.split(",") for line in truth_rows)
+        if fields[0] == "shopify_orders" and fields[5] == "late_charge" and int(fields[1][1:]) <= 1025
+    )
+    late_profile, late_order = late[4], late[1]
+    outcome_sql = """
+        select status from marts.fct_reconciliation_outcomes
+        where profile_id = ? and source_entry_id = ? and entry_type = 'order'
+    """
+
+    def warehouse() -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(home / "warehouse" / "recon.duckdb"), read_only=True)
+
+    recon(home, "run", "--date", "2026-11-01")
+    with warehouse() as connection:
+        first_day = connection.execute(outcome_sql, [late_profile, late_order]).fetchall()
+    # its charge comes the next day, so after day one the order is open, not missing
+    assert first_day == [("open",)]
+
+    recon(home, "run", "--date", "2026-11-02")
+    recon(home, "run", "--date", "2026-11-03")
+    with warehouse() as connection:
+        history = connection.execute(
+            """
+            select version, status
+            from marts.fct_ledger_entry_versions
+            where transaction_id = 'txn|shopify_order_to_stripe_charge|' || ? || ':shopify_orders:' || ?
+                and entry_index = 1
+            order by version
+            """,
+            [late_profile, late_order],
+        ).fetchall()
+        result = evaluate(connection, tmp_path / "incoming" / "ground_truth.csv")
+        windows = connection.sql(
+            "select distinct run_window_start from marts.fct_ledger_entry_versions order by 1"
+        ).fetchall()
+    assert history == [(1, "EXPECTED"), (2, "POSTED")]
+    assert [w[0] for w in windows] == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+    assert result.mistakes == []
