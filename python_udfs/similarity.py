@@ -7,18 +7,16 @@ from rapidfuzz import distance, fuzz, process, utils
 
 
 def _pairwise(left: pa.Array, right: pa.Array, scorer) -> pa.Array:
-    lefts = left.to_pylist()
-    rights = right.to_pylist()
-    present = np.array([a is not None and b is not None for a, b in zip(lefts, rights, strict=True)])
+    present = pc.and_(pc.is_valid(left), pc.is_valid(right))
     scores = process.cpdist(
-        [a or "" for a in lefts],
-        [b or "" for b in rights],
+        pc.fill_null(left, "").to_pylist(),
+        pc.fill_null(right, "").to_pylist(),
         scorer=scorer,
         processor=utils.default_process,
         dtype=np.float64,
         workers=1,
     )
-    return pa.array(scores, type=pa.float64(), mask=~present)
+    return pa.array(scores, type=pa.float64(), mask=pc.invert(present).to_numpy(zero_copy_only=False))
 
 
 def token_set_similarity(left: pa.Array, right: pa.Array) -> pa.Array:

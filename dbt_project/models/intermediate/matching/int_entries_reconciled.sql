@@ -44,7 +44,7 @@ target_scopes as (
             {%- endfor %}
         ) as has_identifier
     from entries as target
-    where not target.is_duplicate
+    where target.is_reconcilable
         and {{ recon_rule_applies_to_target(rule) }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
@@ -204,14 +204,25 @@ other_outcomes as (
         cast(null as date) as due_date,
         cast(null as varchar) as match_id,
         'exception' as status,
-        case when entries.is_duplicate then 'duplicate_entry' else 'no_rule_found' end as exception_category,
+        case
+            when entries.is_duplicate then 'duplicate_entry'
+            when entries.account_id is null then 'unknown_account'
+            else 'no_rule_found'
+        end as exception_category,
         case when entries.is_duplicate then entries.original_entry_id end as counterpart_entry_id,
         cast(null as varchar) as identifier_name,
         cast(null as integer) as identifier_rank,
         cast(null as struct(name varchar, type varchar, passed boolean, category varchar, expected varchar, actual varchar)[]) as match_results,
         cast(null as varchar) as failed_check,
-        case when entries.is_duplicate then entries.duplicate_of end as expected_value,
-        case when entries.is_duplicate then entries.source_file || '#' || entries.source_row end as actual_value
+        case
+            when entries.is_duplicate then entries.duplicate_of
+            when entries.account_id is null then 'an account in the chart of accounts'
+        end as expected_value,
+        case
+            when entries.is_duplicate then entries.source_file || '#' || entries.source_row
+            when entries.account_id is null
+                then entries.profile_id || ':' || entries.account_name || ':' || entries.currency
+        end as actual_value
     from entries
     anti join expectations
         on expectations.source_entry_id = entries.entry_id

@@ -1,6 +1,7 @@
 {#- Every staging entry in one shape, with its account and tenancy resolved. A record seen
     twice (the same id in the same source) is kept, flagged as a duplicate of the first copy,
-    and takes no part in matching. Only entries of business dates before the window's end are
+    and takes no part in matching; neither does an entry whose account (name and currency) is
+    not in the profile's chart of accounts. Only entries of business dates before the window's end are
     visible, so a run sees the world as it was known up to its last business date. -#}
 with
 
@@ -81,9 +82,10 @@ select
     ranked.customer_email,
     ranked.metadata,
 
-    -- duplicates
+    -- what keeps an entry out of matching: being a repeat, or an account not in the chart
     ranked.copy_number > 1 as is_duplicate,
     case when ranked.copy_number > 1 then ranked.first_copy_location end as duplicate_of,
+    ranked.copy_number = 1 and accounts.account_id is not null as is_reconcilable,
 
     -- lineage
     ranked.source_file,

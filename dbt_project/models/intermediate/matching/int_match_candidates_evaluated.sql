@@ -8,7 +8,7 @@ with
 entries as (
 
     select * from {{ ref('int_entries_unioned') }}
-    where not is_duplicate
+    where is_reconcilable
 
 ),
 
