@@ -40,6 +40,7 @@ MATCHING_MODELS = (
 FLOOR_REPEATS = 3
 FAILED = ("error", "fail", "runtime error")  # dbt node statuses that mean something broke
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+Measured = tuple[int, float, float | None]  # exit code, seconds, peak RSS MB
 
 
 @dataclass
@@ -83,9 +84,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_measured(
-    command: list[str], cwd: Path, env: dict[str, str], output: Path
-) -> tuple[int, float, float | None]:
+def run_measured(command: list[str], cwd: Path, env: dict[str, str], output: Path) -> Measured:
     """Run a command; (exit code, seconds, its peak RSS in MB polled from /proc, if readable).
 
     The child's own VmHWM is polled rather than taken from getrusage(RUSAGE_CHILDREN), which
@@ -94,9 +93,8 @@ def run_measured(
     peak_kb: int | None = None
     started = time.perf_counter()
     with open(output, "w") as sink:
-        process = subprocess.Popen(
-            command, cwd=cwd, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT
-        )
+        env = {**os.environ, **env}
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
         status = Path(f"/proc/{process.pid}/status")
         while process.poll() is None:
             try:
@@ -188,7 +186,7 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool) -
 
     variables = window_vars(dataset.first_day, dataset.last_day + timedelta(days=1))
     log(f"n={size}: dbt build --vars {json.dumps(variables)}")
-    command = [str(DBT), "build", "--vars", json.dumps(variables)]
+    command = [str(DBT), "build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
     command += ["--profiles-dir", str(DBT_PROJECT)]
     output = home.dbt_logs / "benchmark_build.out"
     returncode, seconds, dbt_peak = run_measured(command, DBT_PROJECT, home.environment(), output)
@@ -340,9 +338,8 @@ def summary_line(result: dict[str, Any]) -> str:
     ]
     if result["dbt_failures"]:
         failures = result["dbt_failures"]
-        parts.append(
-            f"dbt: {len(failures)} failed (first {failures[0]}), {result['dbt_skipped']} skipped"
-        )
+        skipped = result["dbt_skipped"]
+        parts.append(f"dbt: {len(failures)} failed (first {failures[0]}), {skipped} skipped")
     floor = result.get("floor")
     if floor:
         parts.append(

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from dagster_project.lib.home import ReconHome
 from dagster_project.lib.output import FORMATS, render
@@ -206,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     ingest = commands.add_parser("ingest", help="land files for ingestion (manual upload)")
-    ingest.add_argument("paths", nargs="+", type=__import__("pathlib").Path, metavar="PATH")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--source", required=True, choices=sorted(SOURCES))
     ingest.add_argument("--profile")
     ingest.set_defaults(handler=cmd_ingest)

@@ -1,5 +1,6 @@
 """Resources: the dbt CLI pointed at the project, and the warehouse under RECON_HOME."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ def prepare_manifest(home: ReconHome) -> Path:
         cwd=DBT_PROJECT_DIR,
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, **home.environment()},
+        env={**os.environ, **home.environment()},
     )
     if completed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")

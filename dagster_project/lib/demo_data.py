@@ -248,7 +248,7 @@ def generate_demo_data(
             # a charge for an order this shop never exported
             orphan = _balance_transaction(
                 rng, "charge", rng.randint(1000, 20000), currency,
-                datetime.combine(day, time(21), tzinfo=UTC), f"#{90000 + day.toordinal() % 1000}",
+                datetime.combine(day, time(21), tzinfo=UTC), f"#X{day:%Y%m%d}",
                 "orphan@example.com",
             )  # fmt: skip
             transactions[day].append(orphan)

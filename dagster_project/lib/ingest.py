@@ -127,7 +127,9 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
         table = connection.sql(
             f"""
             with document as (
-                select json from read_json_objects(?, format = 'unstructured')
+                select json from read_json_objects(
+                    ?, format = 'unstructured', maximum_object_size = ?
+                )
             ),
             records as (
                 select
@@ -139,7 +141,8 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
             from records
             order by position
             """,
-            params=[str(path)],
+            # the whole list is one JSON object, so it may be as large as the file
+            params=[str(path), max(1 << 24, path.stat().st_size + 1)],
         ).to_arrow_table()
     except duckdb.Error as error:
         raise FileRejected(f"{path}: not a JSON list object with a 'data' array: {error}") from None

@@ -120,10 +120,11 @@ select
     effective_at,
     recorded_at,
     event_date,
+    -- every entry follows from these fields, so they identify the transaction's state
     md5(
-        string_agg(
-            account_id || ':' || direction || ':' || entry_amount_minor || ':' || entry_status,
-            ';' order by entry_index
-        ) over (partition by transaction_id)
+        concat_ws(
+            '|', status, source_account_id, source_direction, target_account_id,
+            amount_minor, currency, fee_minor, fee_account_id
+        )
     ) as version_hash
 from ledger_entries

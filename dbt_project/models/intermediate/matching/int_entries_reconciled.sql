@@ -8,7 +8,35 @@ with
 
 entries as (
 
+    -- every column, since rules may filter targets on any of them
     select * from {{ ref('int_entries_unioned') }}
+
+),
+
+entry_facts as (
+
+    -- the columns an outcome reports, kept narrow: this CTE is scanned several times
+    select
+        entry_id,
+        original_entry_id,
+        source_name,
+        source_entry_id,
+        entry_type,
+        profile_id,
+        merchant_id,
+        organization_id,
+        account_id,
+        account_name,
+        amount_minor,
+        currency,
+        direction,
+        effective_at,
+        business_date,
+        is_duplicate,
+        duplicate_of,
+        source_file,
+        source_row
+    from {{ ref('int_entries_unioned') }}
 
 ),
 
@@ -180,7 +208,7 @@ target_outcomes as (
         case when consumed.target_entry_id is null then target_preferred.first_failure.expected end as expected_value,
         case when consumed.target_entry_id is null then target_preferred.first_failure.actual end as actual_value
     from target_entries
-    inner join entries
+    inner join entry_facts as entries
         on entries.entry_id = target_entries.entry_id
     left join matches
         on matches.target_entry_id = target_entries.entry_id
@@ -223,7 +251,7 @@ other_outcomes as (
             when entries.account_id is null
                 then entries.profile_id || ':' || entries.account_name || ':' || entries.currency
         end as actual_value
-    from entries
+    from entry_facts as entries
     anti join expectations
         on expectations.source_entry_id = entries.entry_id
     anti join target_entries
@@ -290,7 +318,7 @@ select
     entries.source_file,
     entries.source_row
 from outcomes
-inner join entries
+inner join entry_facts as entries
     on entries.entry_id = outcomes.entry_id
-left join entries as counterpart
+left join entry_facts as counterpart
     on counterpart.entry_id = outcomes.counterpart_entry_id

@@ -1,4 +1,6 @@
-{#- One row per entry and role: how it was reconciled, by which rule and identifier, and why. -#}
+{#- One row per entry and role: how it was reconciled, by which rule and identifier, and why.
+    A view: the table behind it is int_entries_reconciled. -#}
+{{ config(materialized='view') }}
 select
     outcome_id,
     entry_id,
