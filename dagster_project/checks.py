@@ -22,9 +22,7 @@ def build_contract_check(source: Source) -> dg.AssetChecksDefinition:
         with warehouse.connect() as connection:
             if not table_exists(connection, "raw", source.raw_table):
                 return dg.AssetCheckResult(passed=True, metadata={"rows": 0})
-            frame = pl.from_arrow(
-                connection.sql(f"select * from raw.{source.raw_table}").to_arrow_table()
-            )
+            frame = pl.from_arrow(connection.sql(f"select * from raw.{source.raw_table}").to_arrow_table())
             quarantined = connection.execute(
                 "select count(*) from raw.quarantine where source_name = ?", [source.name]
             ).fetchall()[0][0]

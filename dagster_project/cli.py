@@ -66,13 +66,20 @@ def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.queries import daily_status
     from dagster_project.lib.warehouse import connect
 
+    marker = home.root / ".demo_home"
+    if home.warehouse.exists() and not marker.exists():
+        print(
+            f"error: {home.root} holds a warehouse that `recon demo` did not create; the demo starts "
+            "from scratch, so run it in a home of its own (RECON_HOME=/some/other/dir recon demo)",
+            file=sys.stderr,
+        )
+        return 2
     for stale in (home.demo, home.landing, home.warehouse.parent):
         shutil.rmtree(stale, ignore_errors=True)
     home.activate()
+    marker.write_text("created by `recon demo`; the demo may wipe this home's data\n")
     progress("demo", f"generating {args.days} days x {args.orders_per_day} orders per profile (seed {args.seed})")
-    dataset = generate_demo_data(
-        home.demo, days=args.days, orders_per_day=args.orders_per_day, seed=args.seed
-    )
+    dataset = generate_demo_data(home.demo, days=args.days, orders_per_day=args.orders_per_day, seed=args.seed)
     for source_name, profile, path in dataset.files:
         land_file(home.landing, path, source_name, profile)
     progress("demo", f"landed {len(dataset.files)} files under {home.landing}")
@@ -83,6 +90,14 @@ def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
         status = daily_status(connection, business_date=None, profile=None)
         result = evaluate(connection, dataset.ground_truth)
         quarantined = connection.sql("select count(*) from raw.quarantine").fetchall()[0][0]
+        copies = dict(
+            connection.sql(
+                """
+                select copy_status, count(*) from intermediate.int_entries_unioned
+                where copy_status <> 'live' group by all
+                """
+            ).fetchall()
+        )
     summary = {}
     for row in status:
         if row["side"] != "source":
@@ -93,15 +108,25 @@ def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
             totals[column] += row[column]
     for totals in summary.values():
         totals["match_rate"] = f"{totals['matched'] / totals['entries']:.1%}" if totals["entries"] else "-"
-    print(f"\nReconciliation of {dataset.orders} orders and {dataset.balance_transactions} "
-          f"Stripe balance transactions, {dataset.first_day} .. {dataset.last_day}\n")
+    print(
+        f"\nReconciliation of {dataset.orders} orders and {dataset.balance_transactions} "
+        f"Stripe balance transactions, {dataset.first_day} .. {dataset.last_day}\n"
+    )
     print(render(list(summary.values()), "table"))
-    print(f"\nQuarantined rows: {quarantined}\n")
+    print(
+        f"\nQuarantined rows: {quarantined}; copies of records deduplicated: "
+        f"{copies.get('deduplicated', 0)}, superseded: {copies.get('superseded', 0)}\n"
+    )
     print("Exceptions by category (injected / reported / agreeing):")
-    print(render([
-        {"category": c, "injected": i, "reported": r, "agreeing": a}
-        for c, (i, r, a) in result.exceptions_by_category.items()
-    ], "table"))
+    print(
+        render(
+            [
+                {"category": c, "injected": i, "reported": r, "agreeing": a}
+                for c, (i, r, a) in result.exceptions_by_category.items()
+            ],
+            "table",
+        )
+    )
     print(
         f"\nAgainst the ground truth: {result.correct}/{result.records} records right "
         f"({result.accuracy:.2%}); matches: precision {result.precision:.2%}, "
@@ -136,6 +161,9 @@ def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
     if args.date and (args.start or args.end):
         print("error: give either --date or --start/--end", file=sys.stderr)
         return 2
+    if args.end and not args.start:
+        print("error: --end needs --start (or use --date for one day)", file=sys.stderr)
+        return 2
     first = args.date or args.start or yesterday()
     last = args.date or args.end or first
     if last < first:
@@ -144,14 +172,16 @@ def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
     return 0 if run_reconciliation(first, last) else 1
 
 
-def _listing(args: argparse.Namespace, home: ReconHome, query) -> int:
+def _listing(
+    args: argparse.Namespace, home: ReconHome, query, needs: tuple[str, str] = ("marts", "fct_exceptions")
+) -> int:
     from dagster_project.lib.warehouse import connect, table_exists
 
     if not home.warehouse.exists():
         print(f"error: no warehouse at {home.warehouse}; run `recon run` or `recon demo` first", file=sys.stderr)
         return 1
     with connect(home.warehouse, read_only=True) as connection:
-        if not table_exists(connection, "marts", "fct_exceptions"):
+        if not table_exists(connection, *needs):
             print("error: the warehouse has not been reconciled yet; run `recon run`", file=sys.stderr)
             return 1
         _print(query(connection), args.format)
@@ -185,7 +215,7 @@ def cmd_exceptions(args: argparse.Namespace, home: ReconHome) -> int:
 def cmd_quarantine(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.queries import quarantine
 
-    return _listing(args, home, quarantine)
+    return _listing(args, home, lambda c: quarantine(c, profile=args.profile), needs=("raw", "quarantine"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,11 +270,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home = ReconHome.from_env().activate()
+    import duckdb
+
     try:
         return args.handler(args, home)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except duckdb.IOException as error:
+        print(
+            f"error: cannot open the warehouse {home.warehouse}: {error}. Another process (a run or "
+            "`dagster dev`) may be writing it; try again when it is done.",
+            file=sys.stderr,
+        )
+        return 1
+    except RuntimeError as error:  # e.g. the dbt project does not parse (a rule with an error)
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -27,4 +27,3 @@ def token_set_similarity(left: pa.Array, right: pa.Array) -> pa.Array:
 def jaro_winkler_similarity(left: pa.Array, right: pa.Array) -> pa.Array:
     """Jaro-Winkler similarity in [0, 1]: rewards a shared prefix, suits short references."""
     return _pairwise(left, right, distance.JaroWinkler.normalized_similarity)
-

@@ -44,8 +44,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReconHome]
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home where `recon demo` has generated, ingested and reconciled the demo data."""
     root = tmp_path_factory.mktemp("demo") / "home"
-    completed = recon(
-        root, "demo", "--days", str(DEMO_DAYS), "--orders-per-day", str(DEMO_ORDERS_PER_DAY)
-    )
+    completed = recon(root, "demo", "--days", str(DEMO_DAYS), "--orders-per-day", str(DEMO_ORDERS_PER_DAY))
     assert "precision 100.00%, recall 100.00%" in completed.stdout, completed.stdout
     return root

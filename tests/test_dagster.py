@@ -48,7 +48,5 @@ def test_landing_sensor_fires_once_per_change(defs: dg.Definitions, home: ReconH
     landed.write_text("Name\n#1\n")
     fired = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs))
     assert len(fired.run_requests) == 1
-    again = sensor.evaluate_tick(
-        dg.build_sensor_context(instance=instance, definitions=defs, cursor=fired.cursor)
-    )
+    again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs, cursor=fired.cursor))
     assert again.run_requests == []

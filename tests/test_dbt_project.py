@@ -97,6 +97,10 @@ REFUND_RULE = "Rule 'shopify_refund_to_stripe_refund' (macros/rules/shopify_refu
          [ORDER_RULE, "field 'match_rules[1].type'", "unknown type 'amount_tolerence'"]),
         ("'percent': 0}", "'percent': 150}",
          [ORDER_RULE, "field 'match_rules[1].percent'", "between 0 and 100"]),
+        ("'profiles': ['*'],", "'profiles': 'acme_eu',",
+         [ORDER_RULE, "field 'profiles'", "must be a list of profile ids"]),
+        ("'type': 'date_window',", "'type': 'sql',",
+         [ORDER_RULE, "field 'match_rules[2].expression'", "is required for a 'sql' match rule"]),
     ],
 )  # fmt: skip
 def test_a_bad_rule_fails_parse_naming_file_and_field(

@@ -103,3 +103,13 @@ def test_bad_arguments_get_clear_errors(demo_home: Path) -> None:
     failed = recon(demo_home, "ingest", "nowhere.csv", "--source", "shopify_orders",
                    "--profile", "acme_eu", check=False)  # fmt: skip
     assert failed.returncode == 2 and "nowhere.csv: no such file" in failed.stderr
+
+
+def test_the_demo_never_wipes_a_home_it_did_not_create(tmp_path: Path) -> None:
+    home = tmp_path / "real"
+    (home / "warehouse").mkdir(parents=True)
+    (home / "warehouse" / "recon.duckdb").write_bytes(b"")
+    refused = recon(home, "demo", check=False)
+    assert refused.returncode == 2
+    assert "did not create" in refused.stderr
+    assert (home / "warehouse" / "recon.duckdb").exists()

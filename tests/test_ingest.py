@@ -184,3 +184,33 @@ def test_a_rejected_file_is_kept_with_its_reason_and_not_retried(home: ReconHome
         reasons = connection.sql("select path, reason from raw.rejected_files").fetchall()
     assert again.skipped
     assert len(reasons) == 1 and reasons[0][0].endswith("latin1.csv")
+
+
+def test_one_file_for_two_profiles_loads_for_each(home: ReconHome, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "orders.csv", [_order("#1001")])
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        first = ingest_file(connection, path, "shopify_orders", "acme_eu")
+        second = ingest_file(connection, path, "shopify_orders", "globex_us")
+        profiles = connection.sql("select _profile_id from raw.shopify_orders order by 1").fetchall()
+    assert not first.skipped and not second.skipped
+    assert profiles == [("acme_eu",), ("globex_us",)]
+
+
+def test_amounts_are_never_truncated(home: ReconHome, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "orders.csv", [_order("#1001", total="10.123456")])
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "shopify_orders", "acme_eu")
+        reasons = connection.sql("select reason from raw.quarantine").fetchall()
+    assert result.rows_quarantined == 1
+    assert reasons == [("field 'Total': '10.123456' has more than 4 decimal places",)]
+
+
+def test_a_json_document_without_a_data_list_is_rejected(home: ReconHome, tmp_path: Path) -> None:
+    path = tmp_path / "error.json"
+    path.write_text('{"error": {"type": "invalid_request_error", "message": "No such object"}}')
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(FileRejected, match="error.json: not one JSON list object with a 'data' array"):
+            ingest_file(connection, path, "stripe_balance_transactions", "acme_eu")

@@ -28,9 +28,7 @@ def test_registry_registers_every_udf_once_per_connection() -> None:
     register_udfs(connection)  # idempotent
     names = {row[0] for row in connection.sql("select function_name from duckdb_functions()").fetchall()}
     assert {udf.name for udf in UDFS} <= names
-    rows = connection.sql(
-        "select normalize_reference(r) from (values ('#1001'), ('1001')) t(r)"
-    ).fetchall()
+    rows = connection.sql("select normalize_reference(r) from (values ('#1001'), ('1001')) t(r)").fetchall()
     assert rows == [("1001",), ("1001",)]
 
 

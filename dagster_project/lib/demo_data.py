@@ -124,9 +124,7 @@ def generate_demo_data(
                 order_number += 1
                 shopify_id += rng.randint(1, 9)
                 name = f"#{order_number}"
-                created = datetime.combine(day, time(8), tzinfo=UTC) + timedelta(
-                    seconds=rng.randint(0, 12 * 3600)
-                )
+                created = datetime.combine(day, time(8), tzinfo=UTC) + timedelta(seconds=rng.randint(0, 12 * 3600))
                 customer = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
                 email = customer.lower().replace(" ", ".") + f"{rng.randint(1, 999)}@example.com"
                 items = rng.sample(PRODUCTS, rng.randint(1, 3))
@@ -232,7 +230,7 @@ def generate_demo_data(
                 if scenario == "webhook_duplicate":
                     transactions[charge_day].append(dict(charge))
                     truth.add("stripe_balance_transactions", charge["id"], "charge", profile,
-                              scenario, "exception", "duplicate_entry", charge_key, copy=2)  # fmt: skip
+                              scenario, "deduplicated", "", charge_key, copy=2)  # fmt: skip
                 if refunded:
                     refund_day = day + timedelta(days=1)
                     refund = _balance_transaction(

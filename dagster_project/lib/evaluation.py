@@ -102,16 +102,12 @@ def evaluate(connection: duckdb.DuckDBPyConnection, ground_truth: Path) -> Evalu
     ).fetchall()
     found_pairs = set(found)
     categories: dict[str, tuple[int, int, int]] = {}
-    for category in sorted(
-        {r["expected_category"] for r in rows} | {r["actual_category"] for r in rows} - {""}
-    ):
+    for category in sorted({r["expected_category"] for r in rows} | {r["actual_category"] for r in rows} - {""}):
         if not category:
             continue
         injected = sum(r["expected_category"] == category for r in rows)
         reported = sum(r["actual_category"] == category for r in rows)
-        agreed = sum(
-            r["expected_category"] == category and r["actual_category"] == category for r in rows
-        )
+        agreed = sum(r["expected_category"] == category and r["actual_category"] == category for r in rows)
         categories[category] = (injected, reported, agreed)
     return Evaluation(
         records=len(rows),

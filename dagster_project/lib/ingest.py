@@ -64,8 +64,7 @@ def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     missing = [f.source_key for f in source.fields if f.required and f.source_key not in header]
     if missing:
         raise FileRejected(
-            f"{path}: line 1 (header) lacks required column(s) {', '.join(missing)}; "
-            f"is this a {source.name} file?"
+            f"{path}: line 1 (header) lacks required column(s) {', '.join(missing)}; is this a {source.name} file?"
         )
     malformed: list[tuple[int, str, str]] = []
 
@@ -82,9 +81,7 @@ def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(
-                use_threads=False, skip_rows=1, column_names=header, encoding="utf-8"
-            ),
+            read_options=pacsv.ReadOptions(use_threads=False, skip_rows=1, column_names=header, encoding="utf-8"),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
@@ -119,11 +116,18 @@ def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
 def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The `data` array of an API list object, one text column per declared key."""
     selects = ",\n".join(
-        f"json_extract_string(record, '$.\"{f.source_key}\"') as \"{f.source_key}\""
-        for f in source.fields
+        f'json_extract_string(record, \'$."{f.source_key}"\') as "{f.source_key}"' for f in source.fields
     )
     connection = duckdb.connect()
+    maximum_object_size = max(1 << 24, path.stat().st_size + 1)
     try:
+        kinds = connection.sql(
+            "select json_type(json, '$.data') from read_json_objects(?, format = 'unstructured', "
+            "maximum_object_size = ?)",
+            params=[str(path), maximum_object_size],
+        ).fetchall()
+        if [kind for (kind,) in kinds] != ["ARRAY"]:
+            raise FileRejected(f"{path}: not one JSON list object with a 'data' array")
         table = connection.sql(
             f"""
             with document as (
@@ -131,6 +135,7 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
                     ?, format = 'unstructured', maximum_object_size = ?
                 )
             ),
+
             records as (
                 select
                     unnest(json_extract(json, '$.data[*]')) as record,
@@ -142,7 +147,7 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
             order by position
             """,
             # the whole list is one JSON object, so it may be as large as the file
-            params=[str(path), max(1 << 24, path.stat().st_size + 1)],
+            params=[str(path), maximum_object_size],
         ).to_arrow_table()
     except duckdb.Error as error:
         raise FileRejected(f"{path}: not a JSON list object with a 'data' array: {error}") from None
@@ -205,6 +210,15 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
         present = raw.is_not_null() & (raw != "")
         value = pl.col(f.column)
         label = f"field '{f.source_key}'"
+        if f.type == "decimal":
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(present & raw.str.contains(r"\.\d{5,}$"))
+                    .then(pl.format(f"{label}: '{{}}' has more than 4 decimal places", raw))
+                    .otherwise(None),
+                )
+            )
         if f.type in ("decimal", "integer", "timestamp", "unix_timestamp"):
             problems.append(
                 (
@@ -215,9 +229,7 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                 )
             )
         if f.required:
-            problems.append(
-                (f.source_key, pl.when(~present).then(pl.lit(f"{label} is required")).otherwise(None))
-            )
+            problems.append((f.source_key, pl.when(~present).then(pl.lit(f"{label} is required")).otherwise(None)))
         if f.required_with:
             other = next(g for g in source.fields if g.column == f.required_with)
             problems.append(
@@ -241,9 +253,7 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
             problems.append(
                 (
                     f.source_key,
-                    pl.when(value < 0)
-                    .then(pl.format(f"{label}: {{}} must not be negative", raw))
-                    .otherwise(None),
+                    pl.when(value < 0).then(pl.format(f"{label}: {{}} must not be negative", raw)).otherwise(None),
                 )
             )
     return problems
@@ -260,22 +270,14 @@ def parse_file(
         if f.source_key not in text.columns:
             text = text.with_columns(pl.lit(None, pl.String).alias(f.source_key))
     text = text.rename({f.source_key: f"_text:{f.source_key}" for f in source.fields})
-    typed = text.with_columns(
-        [_cast_expression(f, source.lowercase_currency).alias(f.column) for f in source.fields]
-    )
+    typed = text.with_columns([_cast_expression(f, source.lowercase_currency).alias(f.column) for f in source.fields])
     problems = _problems(source, typed)
     typed = typed.with_columns(
         pl.concat_str([expr for _, expr in problems], separator="; ", ignore_nulls=True).alias("reason"),
-        pl.coalesce(
-            [pl.when(expr.is_not_null()).then(pl.lit(name)) for name, expr in problems]
-        ).alias("field"),
+        pl.coalesce([pl.when(expr.is_not_null()).then(pl.lit(name)) for name, expr in problems]).alias("field"),
     )
-    typed = typed.with_columns(
-        pl.when(pl.col("reason") == "").then(None).otherwise(pl.col("reason")).alias("reason")
-    )
-    failed = typed.filter(pl.col("reason").is_not_null()).select(
-        "_source_row", "_raw_record", "field", "reason"
-    )
+    typed = typed.with_columns(pl.when(pl.col("reason") == "").then(None).otherwise(pl.col("reason")).alias("reason"))
+    failed = typed.filter(pl.col("reason").is_not_null()).select("_source_row", "_raw_record", "field", "reason")
     passed = typed.filter(pl.col("reason").is_null()).with_columns(
         pl.lit(profile_id).alias("_profile_id"),
         pl.lit(file_id).alias("_file_id"),
@@ -300,9 +302,7 @@ def _md5(values: pl.Series) -> pl.Series:
     return pl.Series(values.name, hashed.column("value"), dtype=pl.String)
 
 
-def _enforce_contract(
-    source: Source, passed: pl.DataFrame, text: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _enforce_contract(source: Source, passed: pl.DataFrame, text: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Validate against the pandera contract; rows it rejects join the quarantine."""
     empty = pl.DataFrame(
         schema={"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String}
@@ -314,16 +314,18 @@ def _enforce_contract(
         cases = errors.failure_cases
         if "index" not in cases.columns or cases["index"].is_null().all():
             raise
-        bad = cases.filter(pl.col("index").is_not_null()).group_by("index").agg(
-            pl.col("column").first().alias("field"),
-            pl.format("contract {}: {} failed for {}", pl.col("column"), pl.col("check"), pl.col("failure_case"))
-            .str.join("; ")
-            .alias("reason"),
+        bad = (
+            cases.filter(pl.col("index").is_not_null())
+            .group_by("index")
+            .agg(
+                pl.col("column").first().alias("field"),
+                pl.format("contract {}: {} failed for {}", pl.col("column"), pl.col("check"), pl.col("failure_case"))
+                .str.join("; ")
+                .alias("reason"),
+            )
         )
         indexed = passed.with_row_index("index")
-        rejected = indexed.join(bad, on="index").join(
-            text.select("_source_row", "_raw_record"), on="_source_row"
-        )
+        rejected = indexed.join(bad, on="index").join(text.select("_source_row", "_raw_record"), on="_source_row")
         keep = indexed.join(bad, on="index", how="anti").drop("index")
         return keep, rejected.select("_source_row", "_raw_record", "field", "reason")
 
@@ -379,7 +381,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
             sha256 varchar not null,
             reason varchar not null,
             rejected_at timestamp not null,
-            primary key (source_name, sha256)
+            primary key (source_name, profile_id, sha256)
         )
         """
     )
@@ -401,20 +403,18 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def ingest_file(
-    connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str
-) -> IngestResult:
+def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str) -> IngestResult:
     """Load one landed file; skip it when the same content was ingested for this source."""
     source = SOURCES[source_name]
     sha256 = file_fingerprint(path)
-    file_id = f"{source_name}:{sha256[:16]}"
+    file_id = f"{source_name}:{profile_id}:{sha256[:16]}"
     already = connection.execute(
         """
-        select 1 from raw.ingested_files where source_name = ? and sha256 = ?
+        select 1 from raw.ingested_files where source_name = ? and profile_id = ? and sha256 = ?
         union all
-        select 1 from raw.rejected_files where source_name = ? and sha256 = ?
+        select 1 from raw.rejected_files where source_name = ? and profile_id = ? and sha256 = ?
         """,
-        [source_name, sha256, source_name, sha256],
+        [source_name, profile_id, sha256, source_name, profile_id, sha256],
     ).fetchall()
     if already:
         return IngestResult(source_name, str(path), file_id, 0, 0, 0, skipped=True)
@@ -498,5 +498,3 @@ def describe(result: IngestResult) -> str:
         f"{result.path}: {result.rows_read} rows read, {result.rows_loaded} loaded, "
         f"{result.rows_quarantined} quarantined"
     )
-
-

@@ -135,16 +135,20 @@ def exceptions(
     )
 
 
-def quarantine(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def quarantine(connection: duckdb.DuckDBPyConnection, *, profile: str | None) -> list[dict[str, Any]]:
+    where, params = _filters(profile_id=profile)
     return _rows(
         connection,
-        """
-        select source_name, profile_id, source_file, source_row, field, reason
-        from raw.quarantine
-        union all
-        select source_name, profile_id, path, null, null, 'whole file rejected: ' || reason
-        from raw.rejected_files
+        f"""
+        select * from (
+            select source_name, profile_id, source_file, source_row, field, reason
+            from raw.quarantine
+            union all
+            select source_name, profile_id, path, null, null, 'whole file rejected: ' || reason
+            from raw.rejected_files
+        )
+        {where}
         order by source_file, source_row nulls first
         """,
-        [],
+        params,
     )

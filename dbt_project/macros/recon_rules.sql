@@ -30,17 +30,19 @@
         {%- set rule = macro() -%}
         {%- do rules.append(recon_validate_rule(rule, rule_file)) -%}
     {%- endfor -%}
-    {%- set seen = {} -%}
+    {#- two rules of one priority must not both apply to a profile ('*' applies to all) -#}
     {%- for rule in rules -%}
-        {%- for profile in rule.profiles -%}
-            {%- set key = profile ~ '/' ~ rule.priority -%}
-            {%- if key in seen -%}
+        {%- for other in rules[:loop.index0] if other.priority == rule.priority -%}
+            {%- set shared = [] -%}
+            {%- for profile in rule.profiles if profile == '*' or profile in other.profiles or '*' in other.profiles -%}
+                {%- do shared.append(profile) -%}
+            {%- endfor -%}
+            {%- if shared -%}
                 {{ exceptions.raise_compiler_error(
                     "Rule '" ~ rule.name ~ "' (" ~ rule.file ~ "), field 'priority': priority "
-                    ~ rule.priority ~ " is already used by rule '" ~ seen[key] ~ "' for profile '"
-                    ~ profile ~ "'. Give each rule of a profile its own priority.") }}
+                    ~ rule.priority ~ " is already used by rule '" ~ other.name ~ "' for profile(s) "
+                    ~ shared | join(', ') ~ ". Give each rule of a profile its own priority.") }}
             {%- endif -%}
-            {%- do seen.update({key: rule.name}) -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(rules | sort(attribute='priority', reverse=true)) }}
@@ -59,6 +61,9 @@
     {%- for key in _rule_keys if key not in rule -%}
         {{ _rule_error(rule_file, rule.get('name', '?'), key, 'is required') }}
     {%- endfor -%}
+    {%- if rule.get('profiles', ['*']) is string or rule.get('profiles', ['*']) is not sequence or rule.get('profiles', ['*']) | length == 0 -%}
+        {{ _rule_error(rule_file, rule.get('name', '?'), 'profiles', "must be a list of profile ids, or ['*'] for every profile") }}
+    {%- endif -%}
     {%- if rule.priority is not number -%}
         {{ _rule_error(rule_file, rule.name, 'priority', 'must be an integer, got ' ~ rule.priority) }}
     {%- endif -%}
@@ -77,6 +82,17 @@
         {%- set where = 'match_rules[' ~ loop.index0 ~ ']' -%}
         {%- if match_rule.get('type') not in _match_rule_types -%}
             {{ _rule_error(rule_file, rule.name, where ~ '.type', "unknown type '" ~ match_rule.get('type') ~ "'; use one of " ~ _match_rule_types | join(', ')) }}
+        {%- endif -%}
+        {%- set needed = {
+            'equals': ['source', 'target'], 'contains': ['source', 'target'],
+            'fuzzy': ['source', 'target', 'threshold'], 'regex': ['target', 'pattern'],
+            'sql': ['expression'], 'amount_tolerance': [], 'date_window': [],
+        }[match_rule.type] -%}
+        {%- for key in needed if key not in match_rule -%}
+            {{ _rule_error(rule_file, rule.name, where ~ '.' ~ key, "is required for a '" ~ match_rule.type ~ "' match rule") }}
+        {%- endfor -%}
+        {%- if 'name' not in match_rule -%}
+            {{ _rule_error(rule_file, rule.name, where ~ '.name', 'is required') }}
         {%- endif -%}
         {%- if match_rule.type == 'amount_tolerance' -%}
             {%- if match_rule.get('percent', 0) < 0 or match_rule.get('percent', 0) > 100 -%}
@@ -162,7 +178,7 @@
         {%- set category = "case when target.amount_minor > source.amount_minor then 'amount_over' else 'amount_under' end" -%}
     {%- elif type == 'date_window' -%}
         {%- if 'min_lag_hours' in match_rule or 'max_lag_hours' in match_rule -%}
-            {%- set lag = "date_diff('hour', source.effective_at, target.effective_at)" -%}
+            {%- set lag = "(epoch(target.effective_at) - epoch(source.effective_at)) / 3600.0" -%}
             {%- set low = match_rule.get('min_lag_hours', 0) -%}
             {%- set high = match_rule.get('max_lag_hours', 24) -%}
         {%- else -%}
@@ -180,7 +196,7 @@
         {%- set actual = match_rule.target -%}
         {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
     {%- elif type == 'regex' -%}
-        {%- set passed = "coalesce(regexp_matches(" ~ match_rule.target ~ ", '" ~ match_rule.pattern ~ "'), false)" -%}
+        {%- set passed = "coalesce(regexp_matches(" ~ match_rule.target ~ ", '" ~ match_rule.pattern | replace("'", "''") ~ "'), false)" -%}
         {%- set expected = "'" ~ match_rule.pattern | replace("'", "''") ~ "'" -%}
         {%- set actual = match_rule.target -%}
         {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}

@@ -11,7 +11,3 @@
 {% macro as_of_date() -%}
     least(cast('{{ var("max_date") }}' as date) - interval 1 day, current_date)::date
 {%- endmacro %}
-
-{% macro to_minor_units(amount_major, currency_column) -%}
-    cast(round({{ amount_major }} * pow(10, {{ currency_column }}.minor_units)) as bigint)
-{%- endmacro %}

@@ -40,7 +40,7 @@ transactions as (
         coalesce(target.fee_minor, 0) as fee_minor,
         source.profile_id || ':processing_fees:' || source.currency as fee_account_id,
         coalesce(target.effective_at, source.effective_at) as effective_at,
-        greatest(source.ingested_at, coalesce(target.ingested_at, source.ingested_at)) as recorded_at,
+        greatest(source.ingested_at, coalesce(target.ingested_at, source.ingested_at)) as ingested_at,
         greatest(source.business_date, coalesce(target.business_date, source.business_date)) as event_date
     from expectations
     inner join entries as source
@@ -118,13 +118,13 @@ select
     currency,
     entry_status as status,
     effective_at,
-    recorded_at,
+    ingested_at,
     event_date,
     -- every entry follows from these fields, so they identify the transaction's state
     md5(
         concat_ws(
             '|', status, source_account_id, source_direction, target_account_id,
-            amount_minor, currency, fee_minor, fee_account_id
+            target_entry_id, amount_minor, currency, fee_minor, fee_account_id
         )
     ) as version_hash
 from ledger_entries

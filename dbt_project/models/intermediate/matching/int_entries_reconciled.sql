@@ -1,7 +1,7 @@
 {#- Semantics, step 3: every entry ends with one outcome per role it plays. A source-side entry
     (it created an expectation) is matched, open, or an exception; so is a target-side entry (a
     rule looks for counterparts among its account). An entry that plays no role is "no rule
-    found"; a second copy of a record is a duplicate. Each exception names the check that failed
+    found"; a copy of a record is deduplicated or superseded, pointing at the live copy. Each exception names the check that failed
     with its expected and actual values. -#}
 {%- set rules = recon_rules() -%}
 with
@@ -33,6 +33,7 @@ entry_facts as (
         effective_at,
         business_date,
         is_duplicate,
+        copy_status,
         duplicate_of,
         source_file,
         source_row
@@ -154,17 +155,20 @@ target_preferred as (
 
 ),
 
-target_consumed_elsewhere as (
+target_passing as (
 
-    -- passing candidates a target could not take because another target consumed them first
+    -- passing candidates a target did not get: consumed by another target first (a duplicate),
+    -- or left over when the rounds of assignment ran out (real ambiguity)
     select
         candidates.target_entry_id,
+        bool_and(matches.match_id is not null) as all_consumed,
         arg_min(matches.target_entry_id, candidates.preference_of_target) as consumed_by,
         arg_min(candidates.expectation_id, candidates.preference_of_target) as expectation_id,
         arg_min(candidates.identifier_name, candidates.preference_of_target) as identifier_name,
-        arg_min(candidates.identifier_rank, candidates.preference_of_target) as identifier_rank
+        arg_min(candidates.identifier_rank, candidates.preference_of_target) as identifier_rank,
+        count(*) as passing_candidates
     from candidates
-    inner join matches
+    left join matches
         on matches.expectation_id = candidates.expectation_id
     where candidates.all_passed
     group by candidates.target_entry_id
@@ -191,7 +195,8 @@ target_outcomes as (
         end as status,
         case
             when matches.match_id is not null then null
-            when consumed.target_entry_id is not null then 'duplicate_entry'
+            when consumed.target_entry_id is not null and consumed.all_consumed then 'duplicate_entry'
+            when consumed.target_entry_id is not null then 'several_candidates'
             when target_preferred.candidate_id is not null then target_preferred.first_failure.category
             when not target_entries.has_identifier then 'missing_identifier'
             when {{ as_of_date() }} > entries.business_date + target_entries.window_days then 'missing_counterpart'
@@ -205,14 +210,20 @@ target_outcomes as (
         coalesce(matches.identifier_rank, consumed.identifier_rank, target_preferred.identifier_rank) as identifier_rank,
         coalesce(matches.match_results, target_preferred.match_results) as match_results,
         case when consumed.target_entry_id is null then target_preferred.first_failure.name end as failed_check,
-        case when consumed.target_entry_id is null then target_preferred.first_failure.expected end as expected_value,
-        case when consumed.target_entry_id is null then target_preferred.first_failure.actual end as actual_value
+        case
+            when consumed.target_entry_id is null then target_preferred.first_failure.expected
+            when not consumed.all_consumed then '1 candidate'
+        end as expected_value,
+        case
+            when consumed.target_entry_id is null then target_preferred.first_failure.actual
+            when not consumed.all_consumed then consumed.passing_candidates || ' candidates'
+        end as actual_value
     from target_entries
     inner join entry_facts as entries
         on entries.entry_id = target_entries.entry_id
     left join matches
         on matches.target_entry_id = target_entries.entry_id
-    left join target_consumed_elsewhere as consumed
+    left join target_passing as consumed
         on consumed.target_entry_id = target_entries.entry_id
         and matches.match_id is null
     left join target_preferred
@@ -231,9 +242,9 @@ other_outcomes as (
         cast(null as integer) as window_days,
         cast(null as date) as due_date,
         cast(null as varchar) as match_id,
-        'exception' as status,
+        case when entries.is_duplicate then entries.copy_status else 'exception' end as status,
         case
-            when entries.is_duplicate then 'duplicate_entry'
+            when entries.is_duplicate then null
             when entries.account_id is null then 'unknown_account'
             else 'no_rule_found'
         end as exception_category,

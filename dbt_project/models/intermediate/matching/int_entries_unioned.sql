@@ -1,7 +1,8 @@
 {#- Every staging entry in one shape, with its account and tenancy resolved. A record seen
-    twice (the same id in the same source) is kept, flagged as a duplicate of the first copy,
-    and takes no part in matching; neither does an entry whose account (name and currency) is
-    not in the profile's chart of accounts. Only entries of business dates before the window's end are
+    again (the same id in the same source: a re-delivered webhook, an overlapping export) is
+    kept as a copy: deduplicated when identical to the live one, superseded when a later copy
+    changed it. Copies take no part in matching; neither does an entry whose account (name and
+    currency) is not in the profile's chart of accounts. Only entries of business dates before the window's end are
     visible, so a run sees the world as it was known up to its last business date. -#}
 with
 
@@ -32,26 +33,55 @@ visible as (
 
 ),
 
-ranked as (
+copies as (
 
+    -- a record seen again (the same id in the same source) is a copy; the first copy of each
+    -- distinct content marks when that content was first seen
     select
         visible.*,
         row_number() over (
             partition by entry_id
             order by ingested_at, source_file, source_row
         ) as copy_number,
-        first_value(source_file || '#' || source_row) over (
-            partition by entry_id
-            order by ingested_at, source_file, source_row
-        ) as first_copy_location
+        min(struct_pack(ingested_at, source_file, source_row)) over (
+            partition by entry_id, raw_hash
+        ) as content_first_seen
     from visible
+
+),
+
+versions as (
+
+    -- the latest distinct content is live, carried by its first copy; an identical copy is
+    -- deduplicated, an older content is superseded
+    select
+        *,
+        arg_max(raw_hash, content_first_seen) over (partition by entry_id) as live_hash
+    from copies
+
+),
+
+ranked as (
+
+    select
+        *,
+        raw_hash = live_hash
+            and struct_pack(ingested_at, source_file, source_row) = content_first_seen as is_live,
+        max(
+            case
+                when raw_hash = live_hash
+                    and struct_pack(ingested_at, source_file, source_row) = content_first_seen
+                    then source_file || '#' || source_row
+            end
+        ) over (partition by entry_id) as live_location
+    from versions
 
 )
 
 select
     -- ids
     case
-        when ranked.copy_number = 1 then ranked.entry_id
+        when ranked.is_live then ranked.entry_id
         else ranked.entry_id || '#copy' || ranked.copy_number
     end as entry_id,
     ranked.entry_id as original_entry_id,
@@ -82,10 +112,15 @@ select
     ranked.customer_email,
     ranked.metadata,
 
-    -- what keeps an entry out of matching: being a repeat, or an account not in the chart
-    ranked.copy_number > 1 as is_duplicate,
-    case when ranked.copy_number > 1 then ranked.first_copy_location end as duplicate_of,
-    ranked.copy_number = 1 and accounts.account_id is not null as is_reconcilable,
+    -- what keeps an entry out of matching: being a copy, or an account not in the chart
+    case
+        when ranked.is_live then 'live'
+        when ranked.raw_hash = ranked.live_hash then 'deduplicated'
+        else 'superseded'
+    end as copy_status,
+    not ranked.is_live as is_duplicate,
+    case when not ranked.is_live then ranked.live_location end as duplicate_of,
+    ranked.is_live and accounts.account_id is not null as is_reconcilable,
 
     -- lineage
     ranked.source_file,

@@ -1,7 +1,9 @@
 {#- Semantics, step 2 (consuming): a target entry consumes the first candidate whose match rules
     all pass, and no entry is consumed twice. The assignment is greedy and deterministic: in each
     round every target proposes its preferred remaining candidate and each expectation accepts
-    the earliest target that proposed it; the losers try again in the next round. -#}
+    the target that found it by the best identifier, then the earliest; the losers try again in
+    the next round. A target still holding passing candidates when the rounds run out is
+    reported as "several candidates" (var matching_rounds, default 4). -#}
 {%- set rounds = var('matching_rounds', 4) -%}
 with
 
@@ -51,7 +53,7 @@ assigned_{{ round }} as (
     from proposals_{{ round }}
     qualify row_number() over (
         partition by expectation_id
-        order by target_effective_at, target_entry_id
+        order by identifier_rank, target_effective_at, target_entry_id
     ) = 1
 
 ){{ ',' if not loop.last }}

@@ -1,9 +1,12 @@
-{#- The append-only ledger. Each run appends a new version of a transaction whose state changed
-    (an expectation created, an expectation posted by a match); nothing is updated in place, so
-    the versions are the audit trail. Only transactions whose latest event falls inside the run's
-    window [min_date, max_date) are considered, and re-running a window appends nothing: a
-    version is written only when it differs from the latest one stored and is not older
-    knowledge than it. Strategy: append; key: (transaction_id, version, entry_index). -#}
+{#- The append-only ledger. A run appends a new version of every transaction whose state
+    changed (an expectation created, posted by a match, re-pointed to another counterpart) and a
+    VOID version of every live transaction no rule proposes any more; nothing is updated in
+    place, so the versions are the audit trail. `recorded_at` is when the run learned it.
+
+    The window's end bounds what a run can see (entries of business dates before `max_date`), so
+    a run never rewrites what a run of a later window recorded: re-running an older day appends
+    nothing, and re-running the same window appends nothing unless something changed.
+    Strategy: append; key: (transaction_id, version, entry_index). -#}
 {{
     config(
         materialized='incremental',
@@ -11,55 +14,102 @@
         on_schema_change='fail',
     )
 }}
+{%- set recorded_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" -%}
 with
 
 proposed as (
 
     select * from {{ ref('int_ledger_transactions_proposed') }}
-    where event_date >= {{ window_start() }}
-        and event_date < {{ window_end() }}
 
 ),
 
 {% if is_incremental() %}
+stored as (
+
+    select * from {{ this }}
+
+),
+
 latest as (
 
     select
         transaction_id,
         max(version) as version,
         arg_max(version_hash, version) as version_hash,
-        max(recorded_at) as recorded_at
-    from {{ this }}
+        arg_max(transaction_status, version) as transaction_status,
+        max(run_window_end) as run_window_end
+    from stored
     group by transaction_id
 
 ),
-{% endif %}
+
+changed as (
+
+    select
+        proposed.* exclude (ingested_at),
+        coalesce(latest.version, 0) + 1 as version
+    from proposed
+    left join latest
+        on latest.transaction_id = proposed.transaction_id
+    where (latest.transaction_id is null or latest.version_hash <> proposed.version_hash)
+        and (latest.run_window_end is null or latest.run_window_end <= {{ window_end() }})
+
+),
+
+voided as (
+
+    select
+        stored.transaction_entry_id,
+        stored.transaction_id,
+        stored.entry_index,
+        stored.profile_id,
+        stored.rule_name,
+        stored.expectation_id,
+        stored.source_entry_id,
+        stored.target_entry_id,
+        'VOID' as transaction_status,
+        stored.account_id,
+        stored.direction,
+        stored.amount_minor,
+        stored.currency,
+        'VOID' as status,
+        stored.effective_at,
+        stored.event_date,
+        md5('VOID') as version_hash,
+        latest.version + 1 as version
+    from stored
+    inner join latest
+        on latest.transaction_id = stored.transaction_id
+        and latest.version = stored.version
+    anti join proposed
+        on proposed.transaction_id = stored.transaction_id
+    where latest.transaction_status <> 'VOID'
+        and latest.run_window_end <= {{ window_end() }}
+
+),
 
 new_versions as (
 
-    select
-        proposed.*,
-        {% if is_incremental() -%}
-        coalesce(latest.version, 0) + 1 as version
-        {%- else -%}
-        1 as version
-        {%- endif %}
-    from proposed
-    {% if is_incremental() -%}
-    left join latest
-        on latest.transaction_id = proposed.transaction_id
-    where latest.transaction_id is null
-        or (
-            latest.version_hash <> proposed.version_hash
-            and proposed.recorded_at >= latest.recorded_at
-        )
-    {%- endif %}
+    select * from changed
+    union all by name
+    select * from voided
 
 )
+{% else %}
+new_versions as (
+
+    select
+        proposed.* exclude (ingested_at),
+        1 as version
+    from proposed
+
+)
+{% endif %}
 
 select
     -- ids
     transaction_id || '@' || version || '#' || entry_index as ledger_entry_version_id,
+    transaction_id || '#' || entry_index as transaction_entry_id,
     transaction_id,
     version,
     entry_index,
@@ -79,7 +129,7 @@ select
 
     -- timestamps
     effective_at,
-    recorded_at,
+    {{ recorded_at }} as recorded_at,
     event_date,
     version_hash,
     {{ window_start() }} as run_window_start,

@@ -32,8 +32,13 @@ exceptions as (
         md5(
             exception_category || '|'
             || case
-                when exception_category in ('duplicate_entry', 'missing_counterpart', 'missing_identifier', 'no_rule_found')
-                    then entry_id
+                -- about one entry in one role (an entry may play one role per leg of a chain)
+                when exception_category in (
+                    'duplicate_entry', 'several_candidates', 'missing_counterpart',
+                    'missing_identifier', 'no_rule_found', 'unknown_account'
+                )
+                    then side || '|' || coalesce(rule_name, '') || '|' || entry_id
+                -- about a pair: the same exception whichever side it is seen from
                 else coalesce(source_side_entry_id, '') || '|' || coalesce(target_side_entry_id, '')
             end
         ) as exception_id,

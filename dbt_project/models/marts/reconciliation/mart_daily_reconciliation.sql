@@ -4,7 +4,9 @@ with
 
 outcomes as (
 
+    -- copies of a record (deduplicated, superseded) are not money events of their own
     select * from {{ ref('int_entries_reconciled') }}
+    where status in ('matched', 'open', 'exception')
 
 ),
 

@@ -64,7 +64,8 @@ renamed as (
         'shopify_receivable' as account_name,
 
         -- amounts
-        cast(round(event_amount * pow(10, minor_units)) as bigint) as amount_minor,
+        -- exact decimal arithmetic: a decimal times an integer power of ten stays a decimal
+        cast(round(event_amount * cast(pow(10, minor_units) as integer)) as bigint) as amount_minor,
         cast(0 as bigint) as fee_minor,
         upper(currency) as currency,
         direction,
