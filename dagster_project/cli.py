@@ -156,7 +156,7 @@ def cmd_ingest(args: argparse.Namespace, home: ReconHome) -> int:
 
 
 def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
-    from dagster_project.partitions import yesterday
+    from dagster_project.partitions import START_DATE, yesterday
 
     if args.date and (args.start or args.end):
         print("error: give either --date or --start/--end", file=sys.stderr)
@@ -168,6 +168,14 @@ def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
     last = args.date or args.end or first
     if last < first:
         print(f"error: --end {last} is before --start {first}", file=sys.stderr)
+        return 2
+    earliest, latest = date.fromisoformat(START_DATE), yesterday()
+    if first < earliest or last > latest:
+        print(
+            f"error: business dates can be reconciled from {earliest} (RECON_START_DATE) to "
+            f"{latest} (yesterday; a day is reconciled once it is over), not {first} .. {last}",
+            file=sys.stderr,
+        )
         return 2
     return 0 if run_reconciliation(first, last) else 1
 

@@ -1,7 +1,7 @@
 """Daily partitions by business date, and the dbt vars a partition window becomes."""
 
 import os
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -30,4 +30,5 @@ def range_tags(first_day: date, last_day: date) -> dict[str, str]:
 
 
 def yesterday(today: date | None = None) -> date:
-    return (today or date.today()) - timedelta(days=1)
+    """The last complete business date (partitions are days in UTC)."""
+    return (today or datetime.now(UTC).date()) - timedelta(days=1)

@@ -47,6 +47,7 @@ def daily_status(
             mart.currency,
             entries,
             matched_entries as matched,
+            matched_within_tolerance_entries as within_tolerance,
             open_entries as open,
             exception_entries as exceptions,
             {_amount("matched_amount_minor")} as matched_amount,
@@ -83,6 +84,7 @@ def matches(
             fct_matches.currency,
             {_amount("fee_minor")} as fee,
             passing_candidates,
+            is_within_tolerance,
             list_transform(match_results, lambda r: r.name || '=' || r.actual) as checks,
             matched_at
         from marts.fct_matches

@@ -12,7 +12,8 @@
     match_rules     list of checks that must all pass, each {name, type, ...}:
                       equals            source, target, [category]
                       amount_tolerance  absolute_minor, percent, [base: source|target]
-                      date_window       min_lag_days/max_lag_days or min_lag_hours/max_lag_hours
+                      date_window       min_lag_days/max_lag_days (between business dates) or
+                                        min_lag_hours/max_lag_hours (between effective times)
                       contains          source (needle), target (haystack)
                       regex             target, pattern
                       fuzzy             source, target, threshold in [0, 1], [scorer]
@@ -182,7 +183,7 @@
             {%- set low = match_rule.get('min_lag_hours', 0) -%}
             {%- set high = match_rule.get('max_lag_hours', 24) -%}
         {%- else -%}
-            {%- set lag = "date_diff('day', cast(source.effective_at as date), cast(target.effective_at as date))" -%}
+            {%- set lag = "date_diff('day', source.business_date, target.business_date)" -%}
             {%- set low = match_rule.get('min_lag_days', 0) -%}
             {%- set high = match_rule.get('max_lag_days', 0) -%}
         {%- endif -%}

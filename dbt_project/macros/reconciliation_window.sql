@@ -11,3 +11,8 @@
 {% macro as_of_date() -%}
     least(cast('{{ var("max_date") }}' as date) - interval 1 day, current_date)::date
 {%- endmacro %}
+
+{#- The business date of a UTC timestamp: its calendar date in the profile's time zone. -#}
+{% macro business_date(utc_timestamp, time_zone) -%}
+    cast(timezone({{ time_zone }}, {{ utc_timestamp }} at time zone 'UTC') as date)
+{%- endmacro %}

@@ -113,6 +113,7 @@ source_outcomes as (
         expectations.window_days,
         expectations.due_date,
         matches.match_id,
+        coalesce(matches.is_within_tolerance, false) as is_within_tolerance,
         case
             when matches.match_id is not null then 'matched'
             when failure.candidate_id is not null then 'exception'
@@ -185,6 +186,7 @@ target_outcomes as (
         target_entries.window_days,
         entries.business_date + target_entries.window_days as due_date,
         matches.match_id,
+        coalesce(matches.is_within_tolerance, false) as is_within_tolerance,
         case
             when matches.match_id is not null then 'matched'
             when consumed.target_entry_id is not null then 'exception'
@@ -242,6 +244,7 @@ other_outcomes as (
         cast(null as integer) as window_days,
         cast(null as date) as due_date,
         cast(null as varchar) as match_id,
+        false as is_within_tolerance,
         case when entries.is_duplicate then entries.copy_status else 'exception' end as status,
         case
             when entries.is_duplicate then null
@@ -301,6 +304,7 @@ select
 
     -- decision
     outcomes.status,
+    outcomes.is_within_tolerance,
     outcomes.exception_category,
     outcomes.identifier_name,
     outcomes.identifier_rank,

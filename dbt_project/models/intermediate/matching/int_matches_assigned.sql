@@ -92,6 +92,16 @@ select
     assigned.match_results,
     assigned.assignment_round,
     passing_candidate_counts.passing_candidates,
+    -- passed, but only thanks to an amount tolerance: reported, not an exception
+    coalesce(
+        list_bool_or(
+            list_transform(
+                assigned.match_results,
+                lambda result: result.type = 'amount_tolerance' and result.expected <> result.actual
+            )
+        ),
+        false
+    ) as is_within_tolerance,
     greatest(assigned.source_effective_at, assigned.target_effective_at) as matched_at
 from assigned
 inner join passing_candidate_counts

@@ -37,6 +37,7 @@ select
     matches.identifier_value,
     matches.match_results,
     matches.passing_candidates,
+    matches.is_within_tolerance,
 
     -- amounts
     source.amount_minor as expected_amount_minor,

@@ -19,6 +19,7 @@ select
     counterpart_source_name,
     counterpart_source_entry_id,
     status,
+    is_within_tolerance,
     exception_category,
     identifier_name,
     identifier_rank,

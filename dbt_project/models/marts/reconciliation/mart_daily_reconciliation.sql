@@ -1,5 +1,6 @@
 {#- The daily reconciliation: per profile, business date, rule, side and currency, how many
-    entries (and how much money) matched, are still open, or are exceptions. -#}
+    entries (and how much money) matched (of which within a tolerance rather than exactly), are
+    still open, or are exceptions. -#}
 with
 
 outcomes as (
@@ -26,6 +27,7 @@ daily as (
         currency,
         count(*) as entries,
         count(*) filter (where status = 'matched') as matched_entries,
+        count(*) filter (where status = 'matched' and is_within_tolerance) as matched_within_tolerance_entries,
         count(*) filter (where status = 'open') as open_entries,
         count(*) filter (where status = 'exception') as exception_entries,
         sum(amount_minor) as amount_minor,
@@ -54,6 +56,7 @@ select
     -- counts
     daily.entries,
     daily.matched_entries,
+    daily.matched_within_tolerance_entries,
     daily.open_entries,
     daily.exception_entries,
 

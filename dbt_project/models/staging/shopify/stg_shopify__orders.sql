@@ -14,14 +14,23 @@ currencies as (
 
 ),
 
+profiles as (
+
+    select * from {{ ref('profiles') }}
+
+),
+
 orders as (
 
     select
         source.*,
-        currencies.minor_units
+        currencies.minor_units,
+        profiles.timezone
     from source
     inner join currencies
         on currencies.currency_code = upper(source.currency)
+    left join profiles
+        on profiles.profile_id = source._profile_id
     where source.total is not null
 
 ),
@@ -73,7 +82,7 @@ renamed as (
 
         -- timestamps
         created_at as effective_at,
-        cast(created_at as date) as business_date,
+        {{ business_date('created_at', "coalesce(timezone, 'UTC')") }} as business_date,
 
         -- references
         name as order_ref,

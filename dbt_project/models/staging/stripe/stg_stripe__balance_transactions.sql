@@ -6,6 +6,12 @@ source as (
 
 ),
 
+profiles as (
+
+    select * from {{ ref('profiles') }}
+
+),
+
 renamed as (
 
     select
@@ -27,11 +33,11 @@ renamed as (
 
         -- timestamps
         created as effective_at,
-        cast(created as date) as business_date,
+        {{ business_date('created', "coalesce(profiles.timezone, 'UTC')") }} as business_date,
 
         -- references
         json_extract_string(metadata, '$.order_id') as order_ref,
-        source as charge_ref,
+        source.source as charge_ref,
         cast(null as varchar) as payout_ref,
         lower(json_extract_string(metadata, '$.customer_email')) as customer_email,
         json_merge_patch(
@@ -50,6 +56,8 @@ renamed as (
         _ingested_at as ingested_at,
         _raw_hash as raw_hash
     from source
+    left join profiles
+        on profiles.profile_id = source._profile_id
 
 )
 
