@@ -16,8 +16,9 @@ DEMO_ORDERS_PER_DAY = 30
 
 
 def recon(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the `recon` command line against ``home`` as a user would."""
-    env = {**os.environ, "RECON_HOME": str(home)}
+    """Run the `recon` command line against ``home`` as a user would (on small test data dbt
+    overlaps two models at a time)."""
+    env = {"RECON_DBT_THREADS": "2", **os.environ, "RECON_HOME": str(home)}
     for key in ("DAGSTER_HOME", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
         env.pop(key, None)
     completed = subprocess.run([RECON, *args], env=env, capture_output=True, text=True, timeout=900)

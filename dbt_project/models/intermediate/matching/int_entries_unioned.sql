@@ -33,20 +33,49 @@ visible as (
 
 ),
 
+copy_counts as (
+
+    select
+        entry_id,
+        count(*) as copies
+    from visible
+    group by entry_id
+
+),
+
+single_copies as (
+
+    -- nearly every record is seen once: it is live as it is
+    select
+        visible.*,
+        1 as copy_number,
+        visible.raw_hash as live_hash,
+        true as is_live,
+        cast(null as varchar) as live_location
+    from visible
+    inner join copy_counts
+        on copy_counts.entry_id = visible.entry_id
+        and copy_counts.copies = 1
+
+),
+
 copies as (
 
-    -- a record seen again (the same id in the same source) is a copy; the first copy of each
+    -- a record seen again (the same id in the same source) has copies; the first copy of each
     -- distinct content marks when that content was first seen
     select
         visible.*,
         row_number() over (
-            partition by entry_id
-            order by ingested_at, source_file, source_row
+            partition by visible.entry_id
+            order by visible.ingested_at, visible.source_file, visible.source_row
         ) as copy_number,
-        min(struct_pack(ingested_at, source_file, source_row)) over (
-            partition by entry_id, raw_hash
+        min(struct_pack(visible.ingested_at, visible.source_file, visible.source_row)) over (
+            partition by visible.entry_id, visible.raw_hash
         ) as content_first_seen
     from visible
+    inner join copy_counts
+        on copy_counts.entry_id = visible.entry_id
+        and copy_counts.copies > 1
 
 ),
 
@@ -61,10 +90,10 @@ versions as (
 
 ),
 
-ranked as (
+repeated_copies as (
 
     select
-        *,
+        * exclude (content_first_seen),
         raw_hash = live_hash
             and struct_pack(ingested_at, source_file, source_row) = content_first_seen as is_live,
         max(
@@ -75,6 +104,14 @@ ranked as (
             end
         ) over (partition by entry_id) as live_location
     from versions
+
+),
+
+ranked as (
+
+    select * from single_copies
+    union all by name
+    select * from repeated_copies
 
 )
 
