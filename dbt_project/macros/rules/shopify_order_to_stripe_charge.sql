@@ -1,8 +1,9 @@
-{#- Every Shopify order is expected to be paid by one Stripe charge carrying its order id. -#}
+{#- Every Shopify order is expected to be paid by one Stripe charge carrying its order id; a
+    charge that lost the order id is found by the customer's email with the same amount. -#}
 {% macro rule__shopify_order_to_stripe_charge() %}
 {{ return({
     'name': 'shopify_order_to_stripe_charge',
-    'description': 'A Shopify order is paid by one Stripe charge whose metadata carries the order id.',
+    'description': 'A Shopify order is paid by one Stripe charge whose metadata carries the order id (fallback: customer email and amount).',
     'profiles': ['*'],
     'priority': 100,
     'source_account': 'shopify_receivable',
@@ -20,6 +21,9 @@
         {'name': 'order_id',
          'source': 'normalize_reference(source.order_ref)',
          'target': 'normalize_reference(target.order_ref)'},
+        {'name': 'customer_email_and_amount',
+         'source': "source.customer_email || '|' || source.amount_minor || '|' || source.currency",
+         'target': "target.customer_email || '|' || target.amount_minor || '|' || target.currency"},
     ],
     'match_rules': [
         {'name': 'same_currency', 'type': 'equals',
