@@ -42,7 +42,17 @@ def test_ledger_balances_and_rerunning_a_day_appends_nothing(demo_home: Path) ->
             "select count(distinct transaction_id) from marts.fct_ledger_entries where status = 'POSTED'"
         ).fetchall()[0][0]
         matched = connection.sql("select count(*) from marts.fct_matches").fetchall()[0][0]
+        # one run over all days still records each matched transaction's whole history
+        histories = connection.sql(
+            """
+            select string_agg(transaction_status, '>' order by version)
+            from (select distinct transaction_id, version, transaction_status from marts.fct_ledger_entry_versions)
+            group by transaction_id
+            """
+        ).fetchall()
     assert posted == matched
+    assert sum(h == ("EXPECTED>POSTED",) for h in histories) == matched
+    assert {h[0] for h in histories} == {"EXPECTED>POSTED", "EXPECTED"}
     recon(demo_home, "run", "--date", "2026-11-03")
     with _warehouse(demo_home) as connection:
         versions_after = connection.sql("select count(*) from marts.fct_ledger_entry_versions").fetchall()

@@ -1,7 +1,7 @@
-{#- The state every ledger transaction should be in after this run. An expectation is a
-    transaction whose entries are EXPECTED; the match that consumes it posts them, and the
-    processor's fee is posted in the same transaction. Balanced per currency by construction:
-    every amount appears once as a debit and once as a credit in one currency. -#}
+{#- The states every ledger transaction goes through, as far as this run knows: an expectation
+    is a transaction whose entries are EXPECTED (state 1); the match that consumes it posts them,
+    with the processor's fee, in the same transaction (state 2). Balanced per currency by
+    construction: every amount appears once as a debit and once as a credit in one currency. -#}
 with
 
 expectations as (
@@ -22,33 +22,60 @@ entries as (
 
 ),
 
-transactions as (
+expected_states as (
 
+    -- every expectation is first a transaction of EXPECTED entries
     select
         'txn|' || expectations.expectation_id as transaction_id,
+        1 as state_number,
         expectations.expectation_id,
         expectations.rule_name,
         expectations.profile_id,
         source.entry_id as source_entry_id,
-        target.entry_id as target_entry_id,
-        case when matches.match_id is null then 'EXPECTED' else 'POSTED' end as status,
+        cast(null as varchar) as target_entry_id,
+        'EXPECTED' as status,
         source.account_id as source_account_id,
         source.direction as source_direction,
         expectations.expected_target_account_id as target_account_id,
         source.amount_minor,
         source.currency,
-        coalesce(target.fee_minor, 0) as fee_minor,
+        cast(0 as bigint) as fee_minor,
         source.profile_id || ':processing_fees:' || source.currency as fee_account_id,
-        coalesce(target.effective_at, source.effective_at) as effective_at,
-        greatest(source.ingested_at, coalesce(target.ingested_at, source.ingested_at)) as ingested_at,
-        greatest(source.business_date, coalesce(target.business_date, source.business_date)) as event_date
+        source.effective_at,
+        source.ingested_at,
+        source.business_date as event_date
     from expectations
     inner join entries as source
         on source.entry_id = expectations.source_entry_id
-    left join matches
-        on matches.expectation_id = expectations.expectation_id
-    left join entries as target
+
+),
+
+posted_states as (
+
+    -- then the match that consumes it posts them, with the processor's fee
+    select
+        expected_states.* replace (
+            2 as state_number,
+            target.entry_id as target_entry_id,
+            'POSTED' as status,
+            coalesce(target.fee_minor, 0) as fee_minor,
+            target.effective_at as effective_at,
+            greatest(expected_states.ingested_at, target.ingested_at) as ingested_at,
+            greatest(expected_states.event_date, target.business_date) as event_date
+        )
+    from expected_states
+    inner join matches
+        on matches.expectation_id = expected_states.expectation_id
+    inner join entries as target
         on target.entry_id = matches.target_entry_id
+
+),
+
+transactions as (
+
+    select * from expected_states
+    union all
+    select * from posted_states
 
 ),
 
@@ -103,8 +130,9 @@ ledger_entries as (
 )
 
 select
-    transaction_id || '#' || entry_index as transaction_entry_id,
+    transaction_id || '@' || state_number || '#' || entry_index as proposed_entry_id,
     transaction_id,
+    state_number,
     entry_index,
     profile_id,
     rule_name,

@@ -1,7 +1,10 @@
-{#- The append-only ledger. A run appends a new version of every transaction whose state
-    changed (an expectation created, posted by a match, re-pointed to another counterpart) and a
-    VOID version of every live transaction no rule proposes any more; nothing is updated in
-    place, so the versions are the audit trail. `recorded_at` is when the run learned it.
+{#- The append-only ledger. A transaction goes through states (EXPECTED when its expectation is
+    created, POSTED when a match consumes it); a run appends, as new versions, the states it
+    knows that come after the latest one stored, or the latest state alone when the stored one
+    is no longer among them (a match undone or re-pointed), and a VOID version of every live
+    transaction no rule proposes any more. Nothing is updated in place, so the versions are the
+    audit trail, and it does not depend on how runs were split over days. `recorded_at` is when
+    the run learned it.
 
     The window's end bounds what a run can see (entries of business dates before `max_date`), so
     a run never rewrites what a run of a later window recorded: re-running an older day appends
@@ -20,6 +23,26 @@ with
 proposed as (
 
     select * from {{ ref('int_ledger_transactions_proposed') }}
+
+),
+
+proposed_states as (
+
+    select distinct
+        transaction_id,
+        state_number,
+        version_hash
+    from proposed
+
+),
+
+final_states as (
+
+    select
+        transaction_id,
+        max(state_number) as state_number
+    from proposed_states
+    group by transaction_id
 
 ),
 
@@ -43,23 +66,50 @@ latest as (
 
 ),
 
-changed as (
+-- which of the proposed states the ledger already stands at
+stored_positions as (
 
     select
-        proposed.* exclude (ingested_at),
-        coalesce(latest.version, 0) + 1 as version
+        proposed_states.transaction_id,
+        max(proposed_states.state_number) as state_number
+    from proposed_states
+    inner join latest
+        on latest.transaction_id = proposed_states.transaction_id
+        and latest.version_hash = proposed_states.version_hash
+    group by proposed_states.transaction_id
+
+),
+
+to_append as (
+
+    select
+        proposed.*,
+        coalesce(latest.version, 0) as stored_version
     from proposed
+    inner join final_states
+        on final_states.transaction_id = proposed.transaction_id
     left join latest
         on latest.transaction_id = proposed.transaction_id
-    where (latest.transaction_id is null or latest.version_hash <> proposed.version_hash)
-        and (latest.run_window_end is null or latest.run_window_end <= {{ window_end() }})
+    left join stored_positions
+        on stored_positions.transaction_id = proposed.transaction_id
+    where (latest.run_window_end is null or latest.run_window_end <= {{ window_end() }})
+        and (
+            latest.transaction_id is null
+            or (
+                stored_positions.transaction_id is not null
+                and proposed.state_number > stored_positions.state_number
+            )
+            or (
+                stored_positions.transaction_id is null
+                and proposed.state_number = final_states.state_number
+            )
+        )
 
 ),
 
 voided as (
 
     select
-        stored.transaction_entry_id,
         stored.transaction_id,
         stored.entry_index,
         stored.profile_id,
@@ -87,24 +137,36 @@ voided as (
         and latest.run_window_end <= {{ window_end() }}
 
 ),
-
-new_versions as (
-
-    select * from changed
-    union all by name
-    select * from voided
-
-)
 {% else %}
-new_versions as (
+to_append as (
 
     select
-        proposed.* exclude (ingested_at),
-        1 as version
+        proposed.*,
+        0 as stored_version
     from proposed
 
-)
+),
 {% endif %}
+
+appended as (
+
+    select
+        * exclude (proposed_entry_id, state_number, ingested_at, stored_version),
+        stored_version
+            + dense_rank() over (partition by transaction_id order by state_number) as version
+    from to_append
+
+),
+
+new_versions as (
+
+    select * from appended
+    {% if is_incremental() -%}
+    union all by name
+    select * from voided
+    {%- endif %}
+
+)
 
 select
     -- ids
