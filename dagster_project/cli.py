@@ -226,6 +226,19 @@ def cmd_quarantine(args: argparse.Namespace, home: ReconHome) -> int:
     return _listing(args, home, lambda c: quarantine(c, profile=args.profile), needs=("raw", "quarantine"))
 
 
+def cmd_rules_check(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.rules import check_rules, summarize
+    from dagster_project.resources import DBT_EXECUTABLE
+
+    result = check_rules(DBT_EXECUTABLE)
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+        return 1
+    _print([summarize(rule) for rule in result.rules], args.format)
+    progress("rules", f"{len(result.rules)} rule(s) compile")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dagster_project.lib.sources import SOURCES
 
@@ -272,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     quarantined = listing("quarantine", "rows rejected at the door, with file, row, field and reason")
     quarantined.set_defaults(handler=cmd_quarantine)
+
+    rules = commands.add_parser("rules", help="the matching rules")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True)
+    check = rule_commands.add_parser("check", help="compile every rule; list them or name the first error")
+    check.add_argument("--format", choices=FORMATS, default="table")
+    check.set_defaults(handler=cmd_rules_check)
     return parser
 
 

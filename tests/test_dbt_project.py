@@ -119,3 +119,29 @@ def test_a_bad_rule_fails_parse_naming_file_and_field(
     output = " ".join(result.stdout.split())
     for fragment in expected:
         assert fragment in output, output
+
+
+def test_rules_check_lists_every_rule(tmp_path: Path) -> None:
+    from tests.conftest import recon
+
+    listed = json.loads(recon(tmp_path / "home", "rules", "check", "--format", "json").stdout)
+    assert [r["rule_name"] for r in listed] == [
+        "shopify_order_to_stripe_charge",
+        "shopify_refund_to_stripe_refund",
+    ]
+    assert listed[0]["identifiers"] == "order_id > customer_email_and_amount"
+
+
+def test_rules_check_names_the_broken_rule(tmp_path: Path) -> None:
+    from dagster_project.lib.rules import check_rules
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    rule = project / "macros" / "rules" / "shopify_refund_to_stripe_refund.sql"
+    rule.write_text(rule.read_text().replace("'window_days': 5,", "'window_days': -1,"))
+    result = check_rules(DBT, project)
+    assert result.rules == []
+    assert result.error == (
+        "Rule 'shopify_refund_to_stripe_refund' (macros/rules/shopify_refund_to_stripe_refund.sql), "
+        "field 'window_days': must not be negative"
+    )
