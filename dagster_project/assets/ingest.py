@@ -46,8 +46,9 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
                     continue
                 loaded += result.rows_loaded
                 quarantined += result.rows_quarantined
-                context.log.info(describe(result))
-                progress("ingest", describe(result))
+                summary = describe(result)
+                context.log.info(summary)
+                progress("ingest", summary)
         context.add_output_metadata(
             {
                 "rows_loaded": loaded,

@@ -26,6 +26,10 @@ from dagster_project.lib.sources import SOURCES, Field, Source, known_currencies
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.fZ")
 
 
+# the shape of rows on their way to raw.quarantine, whichever check rejected them
+REJECTED_ROWS_SCHEMA = {"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String}
+
+
 class FileRejected(Exception):
     """A file that cannot be read at all (undecodable, truncated, missing columns)."""
 
@@ -108,7 +112,7 @@ def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
             "field": [None] * len(malformed),
             "reason": [m[2] for m in malformed],
         },
-        schema={"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String},
+        schema=REJECTED_ROWS_SCHEMA,
     )
     return frame, rejected
 
@@ -121,22 +125,18 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
     connection = duckdb.connect()
     maximum_object_size = max(1 << 24, path.stat().st_size + 1)
     try:
-        kinds = connection.sql(
-            "select json_type(json, '$.data') from read_json_objects(?, format = 'unstructured', "
-            "maximum_object_size = ?)",
-            params=[str(path), maximum_object_size],
-        ).fetchall()
+        # the whole list is one JSON object, so it may be as large as the file; it is read once
+        connection.execute(
+            "create temp table document as select json from read_json_objects("
+            "?, format = 'unstructured', maximum_object_size = ?)",
+            [str(path), maximum_object_size],
+        )
+        kinds = connection.sql("select json_type(json, '$.data') from document").fetchall()
         if [kind for (kind,) in kinds] != ["ARRAY"]:
             raise FileRejected(f"{path}: not one JSON list object with a 'data' array")
         table = connection.sql(
             f"""
-            with document as (
-                select json from read_json_objects(
-                    ?, format = 'unstructured', maximum_object_size = ?
-                )
-            ),
-
-            records as (
+            with records as (
                 select
                     unnest(json_extract(json, '$.data[*]')) as record,
                     generate_subscripts(json_extract(json, '$.data[*]'), 1) as position
@@ -145,9 +145,7 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
             select position as _source_row, cast(record as varchar) as _raw_record, {selects}
             from records
             order by position
-            """,
-            # the whole list is one JSON object, so it may be as large as the file
-            params=[str(path), maximum_object_size],
+            """
         ).to_arrow_table()
     except duckdb.Error as error:
         raise FileRejected(f"{path}: not a JSON list object with a 'data' array: {error}") from None
@@ -156,9 +154,7 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.col("_source_row").cast(pl.Int64))
-    empty = pl.DataFrame(
-        schema={"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String}
-    )
+    empty = pl.DataFrame(schema=REJECTED_ROWS_SCHEMA)
     return frame, empty
 
 
@@ -304,9 +300,7 @@ def _md5(values: pl.Series) -> pl.Series:
 
 def _enforce_contract(source: Source, passed: pl.DataFrame, text: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Validate against the pandera contract; rows it rejects join the quarantine."""
-    empty = pl.DataFrame(
-        schema={"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String}
-    )
+    empty = pl.DataFrame(schema=REJECTED_ROWS_SCHEMA)
     try:
         raw_contract(source).validate(passed, lazy=True)
         return passed, empty
