@@ -1,12 +1,19 @@
-"""Deterministic demo data: Shopify orders and Stripe balance transactions with known outcomes.
+"""Deterministic demo data: the whole chain order -> charge -> payout -> bank credit, with known outcomes.
 
 For every profile and day the generator writes a Shopify orders export (CSV, the export's own
-columns, one row per line item) and a Stripe balance-transaction list (the API's JSON shape),
-with life's messiness injected: missing and late charges, double charges, webhook duplicates,
-amount and currency mismatches, refunds, charges found only by the customer's email and amount,
-charges with no reference at all, orphan charges and malformed rows. Beside the files it
-writes `ground_truth.csv`: for every record, the outcome a correct reconciliation reaches as of
-the last day.
+columns, one row per line item), a Stripe balance-transaction list (the API's JSON shape), the
+Stripe itemized payout reconciliation report of each day's payouts (CSV) and the bank's camt.053
+statement (XML). Stripe pays out each day the balance transactions of two days before, one payout
+per currency; the bank credits a payout the next day, with the payout id in the remittance text.
+
+Life's messiness is injected: missing and late charges, double charges, webhook duplicates,
+amount and currency mismatches, status conflicts, full and partial refunds, partial captures,
+disputes, charges found only by the customer's email and amount, look-alike orders of the same
+amount and day, charges with no reference at all, orphan charges, orders and charges on either
+side of midnight in the shop's time zone, bank credits with a mistyped payout id, payouts whose
+bank credit never came, a bank debit no rule explains, and malformed rows. Beside the files it
+writes `ground_truth.csv`: for every record and role, the outcome a correct reconciliation
+reaches as of the last day.
 """
 
 import csv
@@ -16,6 +23,9 @@ import string
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dagster_project.lib.formats import write_camt053, write_stripe_payout_reconciliation
 
 SHOPIFY_COLUMNS = [
     "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Currency",
@@ -25,7 +35,7 @@ SHOPIFY_COLUMNS = [
 ]  # fmt: skip
 
 GROUND_TRUTH_COLUMNS = [
-    "source_name", "record_id", "entry_type", "copy", "profile_id", "scenario",
+    "source_name", "record_id", "entry_type", "copy", "profile_id", "side", "scenario",
     "expected_status", "expected_category", "expected_counterpart", "file", "row",
 ]  # fmt: skip
 
@@ -40,12 +50,23 @@ LAST_NAMES = ["Keller", "Lopez", "Moreau", "Nakamura", "Okafor", "Petrov", "Quin
 
 # (scenario, weight) for each order; the rest of the order is the plain, matched case
 SCENARIOS = [
-    ("matched", 69), ("late_charge", 6), ("missing_charge", 4), ("amount_mismatch", 4),
+    ("matched", 58), ("late_charge", 6), ("missing_charge", 4), ("amount_mismatch", 4),
     ("currency_mismatch", 3), ("refund", 5), ("partial_refund", 2), ("double_charge", 2),
     ("webhook_duplicate", 2), ("charge_found_by_email", 2), ("charge_without_references", 1),
+    ("partial_capture", 3), ("status_conflict", 1), ("dispute", 1), ("across_midnight", 3),
+    ("lookalike", 3),
 ]  # fmt: skip
-ORDER_WINDOW_DAYS = 3  # the order -> charge rule's window (macros/rules)
+# the rules' windows (macros/rules): how long an expectation waits before it is missing
+ORDER_WINDOW_DAYS = 3
 REFUND_WINDOW_DAYS = 5
+PAYOUT_WINDOW_DAYS = 7
+BANK_WINDOW_DAYS = 5
+PAYOUT_DELAY_DAYS = 2  # Stripe pays out a day's balance transactions two days later
+MISSING_BANK_CREDIT_RATE = 0.05
+MISTYPED_REFERENCE_RATE = 0.15
+DISPUTE_FEE = 1500
+TIMEZONES = {"acme_eu": "Europe/Berlin", "globex_us": "America/New_York"}  # seeds/profiles.csv
+IBANS = {"acme_eu": "DE89370400440532013000", "globex_us": "US00GLOBEX0000000001"}
 
 
 @dataclass
@@ -56,6 +77,8 @@ class DemoDataset:
     files: list[tuple[str, str, Path]] = field(default_factory=list)  # (source, profile, path)
     orders: int = 0
     balance_transactions: int = 0
+    payouts: int = 0
+    bank_entries: int = 0
     ground_truth: Path | None = None
 
 
@@ -65,11 +88,19 @@ class _Truth:
 
     def add(self, source: str, record_id: str, entry_type: str, profile: str, scenario: str,
             status: str, category: str = "", counterpart: str = "", copy: int = 1,
-            file: str = "", row: int | str = "") -> None:  # fmt: skip
+            file: str = "", row: int | str = "", side: str = "") -> None:  # fmt: skip
+        """One record in one role: `side` is source (it expects a counterpart), target (a rule
+        looks for it) or none; by default a Shopify record is a source, a copy or a quarantined
+        row none, anything else a target."""
+        if not side:
+            side = (
+                "none" if copy != 1 or status == "quarantined"
+                else "source" if source == "shopify_orders" else "target"
+            )  # fmt: skip
         self.rows.append(
             {
                 "source_name": source, "record_id": record_id, "entry_type": entry_type,
-                "copy": copy, "profile_id": profile, "scenario": scenario,
+                "copy": copy, "profile_id": profile, "side": side, "scenario": scenario,
                 "expected_status": status, "expected_category": category,
                 "expected_counterpart": counterpart, "file": file, "row": row,
             }
@@ -115,72 +146,94 @@ def generate_demo_data(
         return ("exception", "missing_counterpart") if aged else ("open", "")
 
     for profile, currency in PROFILES.items():
+        zone = ZoneInfo(TIMEZONES[profile])
         order_rows: dict[date, list[list[str]]] = {d: [] for d in _days(first_day, days)}
         transactions: dict[date, list[dict]] = {d: [] for d in _days(first_day, days)}
+        in_payouts: list[dict] = []  # the live balance transactions Stripe pays out
         order_number = 1000
         shopify_id = 5_100_000_000 + (0 if profile == "acme_eu" else 900_000_000)
 
+        def local_day(moment: datetime) -> date:
+            return moment.astimezone(zone).date()  # noqa: B023 - the profile's zone
+
+        def add_order(day: date, created: datetime, total_items: list, status: str, refunded: int,
+                      customer: str | None = None) -> tuple[str, int, str]:  # fmt: skip
+            """Write one order's export rows; return its name, total and the customer's email."""
+            nonlocal order_number, shopify_id
+            order_number += 1
+            shopify_id += rng.randint(1, 9)
+            name = f"#{order_number}"
+            customer = customer or f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            # one address per order, so that the email fallback of the rule is never ambiguous
+            email = customer.lower().replace(" ", ".") + f".{shopify_id % 10**8}@example.com"
+            quantities = [qty for _, qty in total_items]
+            items = [item for item, _ in total_items]
+            subtotal, shipping = _order_amounts(total_items)
+            total = subtotal + shipping
+            for index, ((product, price), qty) in enumerate(zip(items, quantities, strict=True)):
+                first = index == 0
+                order_rows[day].append(  # noqa: B023 - the profile's rows
+                    [
+                        name, email if first else "", status if first else "",
+                        _shopify_time(created) if first else "", "fulfilled" if first else "",
+                        currency if first else "", _money(subtotal) if first else "",  # noqa: B023
+                        _money(shipping) if first else "", _money(round(subtotal * 0.2)) if first else "",
+                        _money(total) if first else "", "", "0.00" if first else "",
+                        _shopify_time(created) if first else "", str(qty), product, _money(price),
+                        product.upper().replace(" ", "-"), customer if first else "",
+                        "Stripe" if first else "", "", _money(refunded) if first else "",
+                        str(shopify_id) if first else "", "", "web" if first else "",
+                    ]
+                )  # fmt: skip
+            dataset.orders += 1
+            return name, total, email
+
+        def random_items() -> list:
+            chosen = rng.sample(PRODUCTS, rng.randint(1, 3))
+            return [(item, rng.randint(1, 3)) for item in chosen]
+
+        def charge(kind: str, amount: int, charge_currency: str, created: datetime, reference: str | None,
+                   email: str | None, source_id: str | None = None) -> dict:  # fmt: skip
+            record = _balance_transaction(rng, kind, amount, charge_currency, created, reference, email, source_id)
+            transactions[created.date()].append(record)  # noqa: B023 - the profile's transactions
+            in_payouts.append(record)  # noqa: B023
+            return record
+
+        def key(record: dict) -> str:
+            return f"stripe_balance_transactions:{record['id']}"
+
         for day in _days(first_day, days):
+            is_last_day = day == last_day
             for _ in range(orders_per_day):
-                order_number += 1
-                shopify_id += rng.randint(1, 9)
-                name = f"#{order_number}"
-                created = datetime.combine(day, time(8), tzinfo=UTC) + timedelta(seconds=rng.randint(0, 12 * 3600))
-                customer = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-                # one address per order, so that the email fallback of the rule is never ambiguous
-                email = customer.lower().replace(" ", ".") + f".{shopify_id % 10**8}@example.com"
-                items = rng.sample(PRODUCTS, rng.randint(1, 3))
-                quantities = [rng.randint(1, 3) for _ in items]
-                subtotal = sum(price * qty for (_, price), qty in zip(items, quantities, strict=True))
-                shipping = rng.choice([0, 490, 990])
-                taxes = round(subtotal * 0.2)
-                total = subtotal + shipping
                 scenario = rng.choices(names, weights)[0]
-                is_last_day = day == last_day
-                if scenario in ("late_charge", "refund", "partial_refund") and is_last_day:
+                if scenario in ("late_charge", "refund", "partial_refund", "across_midnight") and is_last_day:
                     scenario = "matched"
+                if scenario == "dispute" and (last_day - day).days < 2:
+                    scenario = "matched"
+                created = datetime.combine(day, time(8), tzinfo=UTC) + timedelta(seconds=rng.randint(0, 12 * 3600))
+                if scenario == "across_midnight":
+                    # ordered ten minutes before midnight in the shop's time zone, paid just after
+                    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+                    created = midnight - timedelta(minutes=10)
+                items = random_items()
+                total = sum(_order_amounts(items))
                 refunded = 0
                 if scenario == "refund":
                     refunded = total
                 elif scenario == "partial_refund":
                     refunded = rng.randint(1, total // 100) * 100 // 2 or 100
                 status = {0: "paid"}.get(refunded, "refunded" if refunded == total else "partially_refunded")
-                for index, ((product, price), qty) in enumerate(zip(items, quantities, strict=True)):
-                    first = index == 0
-                    order_rows[day].append(
-                        [
-                            name,
-                            email if first else "",
-                            status if first else "",
-                            _shopify_time(created) if first else "",
-                            "fulfilled" if first else "",
-                            currency if first else "",
-                            _money(subtotal) if first else "",
-                            _money(shipping) if first else "",
-                            _money(taxes) if first else "",
-                            _money(total) if first else "",
-                            "",
-                            "0.00" if first else "",
-                            _shopify_time(created) if first else "",
-                            str(qty),
-                            product,
-                            _money(price),
-                            product.upper().replace(" ", "-"),
-                            customer if first else "",
-                            "Stripe" if first else "",
-                            "",
-                            _money(refunded) if first else "",
-                            str(shopify_id) if first else "",
-                            "",
-                            "web" if first else "",
-                        ]
-                    )
-                dataset.orders += 1
+                if scenario == "status_conflict":
+                    status = "pending"  # Shopify never heard that the payment went through
+                name, total, email = add_order(day, created, items, status, refunded)
                 order_key = f"shopify_orders:{name}"
-                charge_day = day + timedelta(days=1) if scenario == "late_charge" else day
+                order_day = local_day(created)
+
                 charge_time = created + timedelta(minutes=rng.randint(1, 30))
                 if scenario == "late_charge":
-                    charge_time = datetime.combine(charge_day, time(6), tzinfo=UTC)
+                    charge_time = datetime.combine(day + timedelta(days=1), time(6), tzinfo=UTC)
+                if scenario == "across_midnight":
+                    charge_time = created + timedelta(minutes=25)
                 reference = name if rng.random() < 0.8 else name.lstrip("#")
                 charge_currency = OTHER_CURRENCY[currency] if scenario == "currency_mismatch" else currency
                 charge_amount = total
@@ -189,72 +242,182 @@ def generate_demo_data(
 
                 if scenario == "missing_charge":
                     truth.add("shopify_orders", name, "order", profile, scenario,
-                              *outcome_if_unmatched(day, ORDER_WINDOW_DAYS))  # fmt: skip
+                              *outcome_if_unmatched(order_day, ORDER_WINDOW_DAYS))  # fmt: skip
                     continue
 
-                charge = _balance_transaction(
-                    rng, "charge", charge_amount, charge_currency, charge_time,
-                    None if scenario.startswith("charge_") else reference,
+                if scenario == "lookalike":
+                    # another customer's order of the same amount, the same day, paid normally
+                    twin_created = created + timedelta(minutes=rng.randint(1, 90))
+                    twin, twin_total, twin_email = add_order(day, twin_created, items, "paid", 0)
+                    twin_charge = charge("charge", twin_total, currency, twin_created + timedelta(minutes=3),
+                                         twin, twin_email)  # fmt: skip
+                    truth.add("shopify_orders", twin, "order", profile, scenario, "matched",
+                              counterpart=key(twin_charge))  # fmt: skip
+                    truth.add("stripe_balance_transactions", twin_charge["id"], "charge", profile, scenario,
+                              "matched", counterpart=f"shopify_orders:{twin}")  # fmt: skip
+                    # and a stranger's charge of that amount with no order id: no order is its
+                    stranger_time = created + timedelta(minutes=45)
+                    stranger = charge("charge", total, currency, stranger_time, None,
+                                      f"stranger.{order_number}@example.com")  # fmt: skip
+                    truth.add("stripe_balance_transactions", stranger["id"], "charge", profile, scenario,
+                              *outcome_if_unmatched(local_day(stranger_time), ORDER_WINDOW_DAYS))  # fmt: skip
+
+                if scenario == "partial_capture":
+                    # the charge is captured in two parts: two balance transactions of one charge
+                    first_part = total // 2
+                    source_id = _random_id(rng, "ch_")
+                    captures = [
+                        charge("charge", first_part, currency, charge_time, reference, email, source_id),
+                        charge("charge", total - first_part, currency, charge_time + timedelta(minutes=5),
+                               reference, email, source_id),
+                    ]  # fmt: skip
+                    truth.add("shopify_orders", name, "order", profile, scenario, "matched",
+                              counterpart=key(captures[0]))  # fmt: skip
+                    for capture in captures:
+                        truth.add("stripe_balance_transactions", capture["id"], "charge", profile, scenario,
+                                  "matched", counterpart=order_key)  # fmt: skip
+                    continue
+
+                lost_reference = scenario in ("charge_found_by_email", "charge_without_references", "lookalike")
+                paid = charge(
+                    "charge", charge_amount, charge_currency, charge_time,
+                    None if lost_reference else reference,
                     None if scenario == "charge_without_references" else email,
                 )  # fmt: skip
-                transactions[charge_day].append(charge)
-                charge_key = f"stripe_balance_transactions:{charge['id']}"
+                charge_key = key(paid)
 
                 if scenario == "charge_without_references":
                     truth.add("shopify_orders", name, "order", profile, scenario,
-                              *outcome_if_unmatched(day, ORDER_WINDOW_DAYS))  # fmt: skip
-                    truth.add("stripe_balance_transactions", charge["id"], "charge", profile,
+                              *outcome_if_unmatched(order_day, ORDER_WINDOW_DAYS))  # fmt: skip
+                    truth.add("stripe_balance_transactions", paid["id"], "charge", profile,
                               scenario, "exception", "missing_identifier")  # fmt: skip
                     continue
-                if scenario in ("amount_mismatch", "currency_mismatch"):
+                if scenario in ("amount_mismatch", "currency_mismatch", "status_conflict"):
                     category = (
                         "currency_mismatch" if scenario == "currency_mismatch"
+                        else "status_conflict" if scenario == "status_conflict"
                         else "amount_over" if charge_amount > total else "amount_under"
                     )  # fmt: skip
                     truth.add("shopify_orders", name, "order", profile, scenario, "exception",
                               category, charge_key)  # fmt: skip
-                    truth.add("stripe_balance_transactions", charge["id"], "charge", profile,
+                    truth.add("stripe_balance_transactions", paid["id"], "charge", profile,
                               scenario, "exception", category, order_key)  # fmt: skip
                     continue
 
                 truth.add("shopify_orders", name, "order", profile, scenario, "matched",
                           counterpart=charge_key)  # fmt: skip
-                truth.add("stripe_balance_transactions", charge["id"], "charge", profile,
+                truth.add("stripe_balance_transactions", paid["id"], "charge", profile,
                           scenario, "matched", counterpart=order_key)  # fmt: skip
 
                 if scenario == "double_charge":
-                    second = _balance_transaction(
-                        rng, "charge", total, currency, charge_time + timedelta(minutes=2),
-                        reference, email,
-                    )  # fmt: skip
-                    transactions[charge_day].append(second)
+                    second = charge("charge", total, currency, charge_time + timedelta(minutes=2), reference, email)
                     truth.add("stripe_balance_transactions", second["id"], "charge", profile,
                               scenario, "exception", "duplicate_entry", charge_key)  # fmt: skip
                 if scenario == "webhook_duplicate":
-                    transactions[charge_day].append(dict(charge))
-                    truth.add("stripe_balance_transactions", charge["id"], "charge", profile,
+                    transactions[charge_time.date()].append(dict(paid))
+                    truth.add("stripe_balance_transactions", paid["id"], "charge", profile,
                               scenario, "deduplicated", "", charge_key, copy=2)  # fmt: skip
+                if scenario == "dispute":
+                    # the customer disputes the charge two days later: Stripe takes it back, with a fee
+                    disputed_at = datetime.combine(day + timedelta(days=2), time(9), tzinfo=UTC)
+                    charge("adjustment", -total, currency, disputed_at, reference, email)
                 if refunded:
-                    refund_day = day + timedelta(days=1)
-                    refund = _balance_transaction(
-                        rng, "refund", -refunded, currency,
-                        datetime.combine(refund_day, time(9), tzinfo=UTC), reference, email,
-                    )  # fmt: skip
-                    transactions[refund_day].append(refund)
+                    refund = charge("refund", -refunded, currency,
+                                    datetime.combine(day + timedelta(days=1), time(9), tzinfo=UTC),
+                                    reference, email)  # fmt: skip
                     truth.add("shopify_orders", name, "refund", profile, scenario, "matched",
-                              counterpart=f"stripe_balance_transactions:{refund['id']}")  # fmt: skip
+                              counterpart=key(refund))  # fmt: skip
                     truth.add("stripe_balance_transactions", refund["id"], "refund", profile,
                               scenario, "matched", counterpart=f"{order_key}")  # fmt: skip
 
             # a charge for an order this shop never exported
-            orphan = _balance_transaction(
-                rng, "charge", rng.randint(1000, 20000), currency,
-                datetime.combine(day, time(21), tzinfo=UTC), f"#X{day:%Y%m%d}",
-                "orphan@example.com",
+            orphan = charge("charge", rng.randint(1000, 20000), currency, datetime.combine(day, time(21), tzinfo=UTC),
+                            f"#X{day:%Y%m%d}", "orphan@example.com")  # fmt: skip
+            truth.add("stripe_balance_transactions", orphan["id"], "charge", profile, "orphan_charge",
+                      *outcome_if_unmatched(local_day(datetime.combine(day, time(21), tzinfo=UTC)),
+                                            ORDER_WINDOW_DAYS))  # fmt: skip
+
+        # Stripe pays out, per currency, the balance transactions of two days before; the bank
+        # credits each payout the next day
+        statements: dict[tuple[str, date], list[dict]] = {}
+        for payout_day in _days(first_day, days):
+            members_by_currency: dict[str, list[dict]] = {}
+            for record in in_payouts:
+                if datetime.fromtimestamp(record["created"], UTC).date() == payout_day - timedelta(PAYOUT_DELAY_DAYS):
+                    members_by_currency.setdefault(record["currency"].upper(), []).append(record)
+            report_rows: list[dict] = []
+            for payout_currency, members in sorted(members_by_currency.items()):
+                paid_out = sum(record["net"] for record in members)
+                payout_id = _random_id(rng, "po_")
+                payout_time = datetime.combine(payout_day, time(12), tzinfo=UTC)
+                payout = _balance_transaction(rng, "payout", -paid_out, payout_currency, payout_time, None, None,
+                                              payout_id)  # fmt: skip
+                transactions[payout_day].append(payout)
+                dataset.payouts += 1
+                members.sort(key=lambda record: (record["created"], record["id"]))
+                truth.add("stripe_balance_transactions", payout["id"], "payout", profile, "payout", "matched",
+                          counterpart=key(members[0]), side="target")  # fmt: skip
+                for record in members:
+                    truth.add("stripe_balance_transactions", record["id"], record["type"], profile, "paid_out",
+                              "matched", counterpart=key(payout), side="source")  # fmt: skip
+                    report_rows.append(_report_row(record, payout_id, payout_day + timedelta(days=1)))
+                bank_day = payout_day + timedelta(days=1)
+                if bank_day > last_day or rng.random() < MISSING_BANK_CREDIT_RATE:
+                    truth.add("stripe_balance_transactions", payout["id"], "payout", profile,
+                              "missing_bank_credit" if bank_day <= last_day else "payout",
+                              *outcome_if_unmatched(payout_day, BANK_WINDOW_DAYS), side="source")  # fmt: skip
+                    continue
+                mistyped = rng.random() < MISTYPED_REFERENCE_RATE
+                credit = {
+                    "amount_minor": paid_out, "credit_debit": "CRDT", "booking_date": bank_day,
+                    "value_date": bank_day, "account_servicer_ref": _random_id(rng, "BKR", 16).upper(),
+                    "end_to_end_id": "NOTPROVIDED", "debtor_name": "STRIPE PAYMENTS EUROPE LTD",
+                    "remittance": f"STRIPE PAYOUT {_mistype(rng, payout_id) if mistyped else payout_id}",
+                }  # fmt: skip
+                statements.setdefault((payout_currency, bank_day), []).append(credit)
+                bank_key = f"camt053:{credit['account_servicer_ref']}"
+                scenario = "mistyped_reference" if mistyped else "credited"
+                truth.add("stripe_balance_transactions", payout["id"], "payout", profile, scenario, "matched",
+                          counterpart=bank_key, side="source")  # fmt: skip
+                truth.add("camt053", credit["account_servicer_ref"], "bank_credit", profile, scenario, "matched",
+                          counterpart=key(payout), side="target")  # fmt: skip
+            if report_rows:
+                report_path = out_dir / "stripe_payout_reconciliation" / profile / f"payouts_{payout_day}.csv"
+                write_stripe_payout_reconciliation(report_path, report_rows)
+                dataset.files.append(("stripe_payout_reconciliation", profile, report_path))
+        # the balance transactions no payout has taken yet wait for one
+        paid_out_ids = {row["record_id"] for row in truth.rows if row["scenario"] == "paid_out"}
+        for record in in_payouts:
+            if record["id"] not in paid_out_ids:
+                created = datetime.fromtimestamp(record["created"], UTC)
+                truth.add("stripe_balance_transactions", record["id"], record["type"], profile, "not_paid_out_yet",
+                          *outcome_if_unmatched(local_day(created), PAYOUT_WINDOW_DAYS), side="source")  # fmt: skip
+
+        # a bank fee no rule explains
+        if statements:
+            first_statement = min(statements)
+            fee = {
+                "amount_minor": 1500, "credit_debit": "DBIT", "booking_date": first_statement[1],
+                "value_date": first_statement[1], "account_servicer_ref": _random_id(rng, "BKF", 16).upper(),
+                "end_to_end_id": "NOTPROVIDED", "debtor_name": "", "remittance": "ACCOUNT MAINTENANCE FEE",
+            }  # fmt: skip
+            statements[first_statement].append(fee)
+            truth.add("camt053", fee["account_servicer_ref"], "bank_debit", profile, "unexplained_bank_debit",
+                      "exception", "no_rule_found", side="none")  # fmt: skip
+        balances: dict[str, int] = {}
+        for (statement_currency, booking_day), entries in sorted(statements.items()):
+            opening = balances.get(statement_currency, 1_000_000)
+            path = out_dir / "camt053" / profile / f"statement_{statement_currency}_{booking_day}.xml"
+            write_camt053(
+                path, statement_id=f"STMT-{profile}-{statement_currency}-{booking_day:%Y%m%d}",
+                iban=IBANS[profile], currency=statement_currency, opening_balance_minor=opening,
+                entries=entries, created_at=datetime.combine(booking_day, time(23), tzinfo=UTC),
             )  # fmt: skip
-            transactions[day].append(orphan)
-            truth.add("stripe_balance_transactions", orphan["id"], "charge", profile,
-                      "orphan_charge", *outcome_if_unmatched(day, ORDER_WINDOW_DAYS))  # fmt: skip
+            balances[statement_currency] = opening + sum(
+                e["amount_minor"] if e["credit_debit"] == "CRDT" else -e["amount_minor"] for e in entries
+            )
+            dataset.bank_entries += len(entries)
+            dataset.files.append(("camt053", profile, path))
 
         for day in _days(first_day, days):
             shopify_path = out_dir / "shopify_orders" / profile / f"orders_export_{day}.csv"
@@ -270,9 +433,12 @@ def generate_demo_data(
                 )  # fmt: skip
                 broken["amount"] = "ten euros"
                 records = [*records, broken]
-                truth.add("stripe_balance_transactions", broken["id"], "charge", profile,
-                          "invalid_amount", "quarantined", "invalid_input",
-                          file=stripe_path.name, row=len(records))  # fmt: skip
+            records = sorted(records, key=lambda r: (str(r["created"]), r["id"]))
+            for row, record in enumerate(records, start=1):
+                if record["amount"] == "ten euros":
+                    truth.add("stripe_balance_transactions", record["id"], "charge", profile,
+                              "invalid_amount", "quarantined", "invalid_input",
+                              file=stripe_path.name, row=row)  # fmt: skip
             _write_stripe(stripe_path, records)
             dataset.balance_transactions += len(records)
             dataset.files.append(("stripe_balance_transactions", profile, stripe_path))
@@ -293,14 +459,20 @@ def _days(first_day: date, days: int) -> list[date]:
 
 def _balance_transaction(
     rng: random.Random, kind: str, amount: int, currency: str, created: datetime,
-    order_reference: str | None, email: str | None,
+    order_reference: str | None, email: str | None, source_id: str | None = None,
 ) -> dict:  # fmt: skip
-    fee = _fee(amount) if kind == "charge" else 0
+    """A balance transaction: a charge (with its fee), refund, dispute (adjustment) or payout."""
+    fee = {"charge": _fee(amount), "adjustment": DISPUTE_FEE}.get(kind, 0)
     metadata = {}
     if email is not None:
         metadata["customer_email"] = email
     if order_reference is not None:
         metadata["order_id"] = order_reference
+    description = {
+        "payout": "STRIPE PAYOUT",
+        "adjustment": "Chargeback withdrawal",
+    }.get(kind, f"Payment for order {order_reference}" if order_reference else "Payment")
+    prefix = {"charge": "ch_", "refund": "re_", "adjustment": "dp_", "payout": "po_"}[kind]
     return {
         "id": _random_id(rng, "txn_"),
         "object": "balance_transaction",
@@ -308,15 +480,49 @@ def _balance_transaction(
         "available_on": int((created + timedelta(days=2)).timestamp()),
         "created": int(created.timestamp()),
         "currency": currency.lower(),
-        "description": f"Payment for order {order_reference}" if order_reference else "Payment",
+        "description": description,
         "fee": fee,
         "net": amount - fee,
-        "reporting_category": kind,
-        "source": _random_id(rng, "ch_" if kind == "charge" else "re_"),
+        "reporting_category": {"adjustment": "dispute"}.get(kind, kind),
+        "source": source_id or _random_id(rng, prefix),
         "status": "available",
         "type": kind,
         "metadata": metadata,
     }
+
+
+def _order_amounts(items: list) -> tuple[int, int]:
+    """Subtotal and shipping of an order's ((product, price), quantity) items: shipping is free from 50.00."""
+    subtotal = sum(price * quantity for (_, price), quantity in items)
+    return subtotal, 490 if subtotal < 5000 else 0
+
+
+def _report_row(record: dict, payout_id: str, effective: date) -> dict:
+    """The itemized payout reconciliation report's line for one paid-out balance transaction."""
+    created = datetime.fromtimestamp(record["created"], UTC)
+    return {
+        "automatic_payout_id": payout_id,
+        "automatic_payout_effective_at": datetime.combine(effective, time(0)),
+        "balance_transaction_id": record["id"],
+        "created_utc": created.replace(tzinfo=None),
+        "available_on_utc": datetime.fromtimestamp(record["available_on"], UTC).replace(tzinfo=None),
+        "currency": record["currency"],
+        "gross": record["amount"],
+        "fee": record["fee"],
+        "net": record["net"],
+        "reporting_category": record["reporting_category"],
+        "source_id": record["source"],
+        "description": record["description"],
+        "customer_email": record["metadata"].get("customer_email", ""),
+        "charge_id": record["source"] if record["type"] == "charge" else "",
+    }
+
+
+def _mistype(rng: random.Random, reference: str) -> str:
+    """The reference with one character after its prefix replaced, as a typing slip does."""
+    position = rng.randrange(3, len(reference))
+    replacement = rng.choice([c for c in string.ascii_letters + string.digits if c != reference[position]])
+    return reference[:position] + replacement + reference[position + 1 :]
 
 
 def _bad_shopify_rows(currency: str, day: date) -> list[tuple[str, list[str], str]]:
@@ -360,7 +566,7 @@ def _write_stripe(path: Path, records: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "object": "list",
-        "data": sorted(records, key=lambda r: (str(r["created"]), r["id"])),
+        "data": records,
         "has_more": False,
         "url": "/v1/balance_transactions",
     }

@@ -1,27 +1,55 @@
-"""How a reconciliation compares with the generator's ground truth."""
+"""How a reconciliation compares with the generator's ground truth.
+
+The ground truth holds one row per record and role (side): the outcome a correct
+reconciliation reaches. A match is a pair (source-side record, its counterpart); precision and
+recall count those pairs over every rule of the chain.
+"""
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-_OUTCOMES_SQL = """
-with truth as (
+_TRUTH_SQL = """
     select
         *,
         profile_id || ':' || source_name || ':' || record_id
             || case when entry_type = 'refund' and source_name = 'shopify_orders' then ':refund' else '' end
             || case when copy <> '1' then '#copy' || copy else '' end as entry_id
     from read_csv(?, all_varchar = true, header = true)
-),
+"""
+
+# outcomes of roles the ground truth does not know: an entry playing a part it should not
+_UNEXPECTED_SQL = f"""
+select
+    outcomes.profile_id,
+    outcomes.source_name,
+    outcomes.source_entry_id as record_id,
+    outcomes.entry_type,
+    outcomes.side,
+    'unexpected role' as scenario,
+    '' as expected_status,
+    '' as expected_category,
+    '' as expected_counterpart,
+    outcomes.status as actual_status,
+    coalesce(outcomes.exception_category, '') as actual_category,
+    coalesce(outcomes.counterpart_source_name || ':' || outcomes.counterpart_source_entry_id, '') as actual_counterpart
+from marts.fct_reconciliation_outcomes as outcomes
+anti join ({_TRUTH_SQL}) as truth
+    on truth.entry_id = outcomes.entry_id
+    and truth.side = outcomes.side
+"""
+
+_OUTCOMES_SQL = f"""
+with truth as ({_TRUTH_SQL}),
 actual as (
     select
         entry_id,
+        side,
         status,
         exception_category,
         counterpart_source_name || ':' || counterpart_source_entry_id as counterpart
     from marts.fct_reconciliation_outcomes
-    qualify row_number() over (partition by entry_id order by side = 'none', side) = 1
 ),
 quarantined as (
     select distinct regexp_extract(source_file, '[^/]+$') as file, cast(source_row as varchar) as row
@@ -32,6 +60,7 @@ select
     truth.source_name,
     truth.record_id,
     truth.entry_type,
+    truth.side,
     truth.scenario,
     truth.expected_status,
     coalesce(truth.expected_category, '') as expected_category,
@@ -47,6 +76,7 @@ select
 from truth
 left join actual
     on actual.entry_id = truth.entry_id
+    and actual.side = truth.side
 left join quarantined
     on quarantined.file = truth.file and quarantined.row = truth.row
 """
@@ -80,6 +110,8 @@ def evaluate(connection: duckdb.DuckDBPyConnection, ground_truth: Path) -> Evalu
     relation = connection.sql(_OUTCOMES_SQL, params=[str(ground_truth)])
     names = relation.columns
     rows = [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+    unexpected = connection.sql(_UNEXPECTED_SQL, params=[str(ground_truth)])
+    rows += [dict(zip(unexpected.columns, row, strict=True)) for row in unexpected.fetchall()]
     mistakes = [
         row
         for row in rows
@@ -89,15 +121,16 @@ def evaluate(connection: duckdb.DuckDBPyConnection, ground_truth: Path) -> Evalu
     true_pairs = {
         (row["profile_id"], row["source_name"] + ":" + row["record_id"], row["expected_counterpart"])
         for row in rows
-        if row["expected_status"] == "matched" and row["source_name"] == "shopify_orders"
+        if row["expected_status"] == "matched" and row["side"] == "source"
     }
     found = connection.sql(
         """
         select
             profile_id,
-            source_name || ':' || source_record_id,
-            target_source_name || ':' || target_record_id
-        from marts.fct_matches
+            source_name || ':' || source_entry_id,
+            counterpart_source_name || ':' || counterpart_source_entry_id
+        from marts.fct_reconciliation_outcomes
+        where side = 'source' and status = 'matched'
         """
     ).fetchall()
     found_pairs = set(found)

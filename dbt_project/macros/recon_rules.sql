@@ -3,8 +3,16 @@
   returning a dict with:
 
     name, description, profiles ('*' for all), priority (higher wins), source_account,
-    target_account, cardinality ('one_to_one'), window_days (how long an expectation waits for
-    its counterpart before it is reported missing),
+    target_account, window_days (how long an expectation waits for its counterpart before it
+    is reported missing), overrides (names of rules this one replaces for its profiles),
+    cardinality     'one_to_one' (default); 'many_to_one': source entries with the same
+                    `source_group_by` value are one group matched to one target (settlement
+                    lines -> payout); 'one_to_many': target entries with the same
+                    `target_group_by` value are one group matched to one source (partial
+                    captures -> order). A group is matched as one entry whose amount is the sum
+                    of `group_amount` over its members (default: the members' amount_minor),
+                    whose dates are its latest member's and whose other fields are its first
+                    member's, so every match rule, the amount tolerance too, applies to groups.
     filters         SQL predicates over `source` (the source-side staging entry)
     target_filters  SQL predicates over `target` (optional)
     identifiers     ordered list of {name, source, target} SQL expressions; the first one that
@@ -17,7 +25,13 @@
                       contains          source (needle), target (haystack)
                       regex             target, pattern
                       fuzzy             source, target, threshold in [0, 1], [scorer]
-                      sql               expression over `source` and `target`
+                      sql               expression over `source` and `target`, [expected,
+                                        actual] SQL expressions that explain a failure
+                    every match rule may name the exception `category` its failure falls into
+                    and the `field` it checks (reported with a metadata mismatch)
+
+  A column a rule names as `source.<column>` or `target.<column>` must be a column of the
+  entry shape (recon_entry_columns); an account must be in the chart of accounts.
 
   These macros turn the rules into set-based SQL; the models in intermediate/matching use them.
 -#}
@@ -31,11 +45,28 @@
         {%- set rule = macro() -%}
         {%- do rules.append(recon_validate_rule(rule, rule_file)) -%}
     {%- endfor -%}
+    {#- a rule for some profiles may replace another rule for those profiles -#}
+    {%- for rule in rules -%}
+        {%- for overridden in rule.overrides -%}
+            {%- set targets = rules | selectattr('name', 'equalto', overridden) | list -%}
+            {%- if targets | length == 0 -%}
+                {{ _rule_error(rule.file, rule.name, 'overrides', "names no rule: '" ~ overridden ~ "'") }}
+            {%- endif -%}
+            {%- if '*' in rule.profiles -%}
+                {{ _rule_error(rule.file, rule.name, 'overrides', "a rule for every profile ('*') cannot override another; list the profiles it is for") }}
+            {%- endif -%}
+            {%- for profile in rule.profiles -%}
+                {%- do targets[0].excluded_profiles.append(profile) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- do recon_validate_accounts(rules) -%}
     {#- two rules of one priority must not both apply to a profile ('*' applies to all) -#}
     {%- for rule in rules -%}
         {%- for other in rules[:loop.index0] if other.priority == rule.priority -%}
             {%- set shared = [] -%}
-            {%- for profile in rule.profiles if profile == '*' or profile in other.profiles or '*' in other.profiles -%}
+            {%- for profile in rule.profiles if (profile == '*' or profile in other.profiles or '*' in other.profiles)
+                and profile not in other.excluded_profiles and profile not in rule.excluded_profiles -%}
                 {%- do shared.append(profile) -%}
             {%- endfor -%}
             {%- if shared -%}
@@ -68,8 +99,18 @@
     {%- if rule.priority is not number -%}
         {{ _rule_error(rule_file, rule.name, 'priority', 'must be an integer, got ' ~ rule.priority) }}
     {%- endif -%}
-    {%- if rule.get('cardinality', 'one_to_one') != 'one_to_one' -%}
-        {{ _rule_error(rule_file, rule.name, 'cardinality', "only 'one_to_one' is supported, got '" ~ rule.cardinality ~ "'") }}
+    {%- set cardinality = rule.get('cardinality', 'one_to_one') -%}
+    {%- if cardinality not in ['one_to_one', 'one_to_many', 'many_to_one'] -%}
+        {{ _rule_error(rule_file, rule.name, 'cardinality', "must be one_to_one, one_to_many or many_to_one, got '" ~ cardinality ~ "'") }}
+    {%- endif -%}
+    {%- if cardinality == 'many_to_one' and not rule.get('source_group_by') -%}
+        {{ _rule_error(rule_file, rule.name, 'source_group_by', 'is required for a many_to_one rule: the source expression whose value groups the entries') }}
+    {%- endif -%}
+    {%- if cardinality == 'one_to_many' and not rule.get('target_group_by') -%}
+        {{ _rule_error(rule_file, rule.name, 'target_group_by', 'is required for a one_to_many rule: the target expression whose value groups the entries') }}
+    {%- endif -%}
+    {%- if rule.get('overrides', []) is string -%}
+        {{ _rule_error(rule_file, rule.name, 'overrides', 'must be a list of rule names') }}
     {%- endif -%}
     {%- if rule.identifiers | length == 0 -%}
         {{ _rule_error(rule_file, rule.name, 'identifiers', 'needs at least one identifier') }}
@@ -118,14 +159,74 @@
         'priority': rule.priority,
         'source_account': rule.source_account,
         'target_account': rule.target_account,
-        'cardinality': rule.get('cardinality', 'one_to_one'),
+        'cardinality': cardinality,
+        'source_group_by': rule.get('source_group_by'),
+        'target_group_by': rule.get('target_group_by'),
+        'group_amount': rule.get('group_amount', 'amount_minor'),
+        'overrides': rule.get('overrides', []),
+        'excluded_profiles': [],
         'window_days': rule.get('window_days', 3),
         'filters': rule.get('filters', []),
         'target_filters': rule.get('target_filters', []),
         'identifiers': rule.identifiers,
         'match_rules': rule.match_rules,
     } -%}
+    {%- do recon_validate_columns(validated) -%}
     {{ return(validated) }}
+{% endmacro %}
+
+{#- The columns of an entry (int_entries_unioned) that rules may name. -#}
+{% macro recon_entry_columns() %}
+    {{ return([
+        'entry_id', 'original_entry_id', 'source_name', 'source_entry_id', 'entry_type', 'profile_id',
+        'merchant_id', 'organization_id', 'account_name', 'account_id', 'amount_minor', 'fee_minor',
+        'net_minor', 'currency', 'direction', 'status', 'effective_at', 'business_date', 'order_ref',
+        'charge_ref', 'payout_ref', 'customer_email', 'description', 'metadata', 'copy_status',
+        'is_duplicate', 'duplicate_of', 'is_reconcilable', 'source_file', 'source_row', 'ingested_at',
+        'raw_hash',
+    ]) }}
+{% endmacro %}
+
+{#- Every `source.<column>` and `target.<column>` a rule's SQL names must exist. -#}
+{% macro recon_validate_columns(rule) %}
+    {%- set columns = recon_entry_columns() -%}
+    {%- set fields = [] -%}
+    {%- for filter in rule.filters -%}{%- do fields.append(['filters[' ~ loop.index0 ~ ']', filter]) -%}{%- endfor -%}
+    {%- for filter in rule.target_filters -%}{%- do fields.append(['target_filters[' ~ loop.index0 ~ ']', filter]) -%}{%- endfor -%}
+    {%- for identifier in rule.identifiers -%}
+        {%- do fields.append(['identifiers[' ~ loop.index0 ~ '].source', identifier.source]) -%}
+        {%- do fields.append(['identifiers[' ~ loop.index0 ~ '].target', identifier.target]) -%}
+    {%- endfor -%}
+    {%- for match_rule in rule.match_rules -%}
+        {%- for key in ['source', 'target', 'expression', 'expected', 'actual'] if match_rule.get(key) is string -%}
+            {%- do fields.append(['match_rules[' ~ loop.index0 ~ '].' ~ key, match_rule[key]]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- for key in ['source_group_by', 'target_group_by'] if rule[key] -%}
+        {%- do fields.append([key, rule[key]]) -%}
+    {%- endfor -%}
+    {%- for where, expression in fields -%}
+        {%- for reference in modules.re.findall('\\b(?:source|target)\\.([A-Za-z_][A-Za-z0-9_]*)', expression) if reference not in columns -%}
+            {{ _rule_error(rule.file, rule.name, where, "unknown column '" ~ reference ~ "' in: " ~ expression ~ ". Entries have: " ~ columns | join(', ')) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if rule.group_amount not in columns -%}
+        {{ _rule_error(rule.file, rule.name, 'group_amount', "unknown column '" ~ rule.group_amount ~ "'; use an amount column such as amount_minor or net_minor") }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- Every account a rule names must be in the chart of accounts (the accounts seed), once it
+    has been loaded: a run loads it first, and `recon rules check` loads it in its scratch home. -#}
+{% macro recon_validate_accounts(rules) %}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema=generate_schema_name('config', none), identifier='accounts') -%}
+    {%- if relation is none -%}{{ return(none) }}{%- endif -%}
+    {%- set known = run_query('select distinct account_name from ' ~ relation).columns[0].values() -%}
+    {%- for rule in rules -%}
+        {%- for field in ['source_account', 'target_account'] if rule[field] not in known -%}
+            {{ _rule_error(rule.file, rule.name, field, "unknown account '" ~ rule[field] ~ "'; the chart of accounts (seeds/accounts.csv) has: " ~ known | sort | join(', ')) }}
+        {%- endfor -%}
+    {%- endfor -%}
 {% endmacro %}
 
 {#- The largest number of identifiers any rule has: expectations carry that many columns. -#}
@@ -137,6 +238,7 @@
 
 {% macro _profile_scope(rule, alias) -%}
     {%- if '*' in rule.profiles -%}true{%- else -%}{{ alias }}.profile_id in ('{{ rule.profiles | join("', '") }}'){%- endif -%}
+    {%- if rule.excluded_profiles %} and {{ alias }}.profile_id not in ('{{ rule.excluded_profiles | join("', '") }}'){%- endif -%}
 {%- endmacro %}
 
 {#- Does the rule apply to the source-side entry `source`? -#}
@@ -209,13 +311,15 @@
         {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
     {%- else -%}
         {%- set passed = 'coalesce((' ~ match_rule.expression ~ '), false)' -%}
-        {%- set expected = "'" ~ match_rule.expression | replace("'", "''") ~ "'" -%}
-        {%- set actual = 'null' -%}
+        {%- set expected = match_rule.get('expected', "'" ~ match_rule.expression | replace("'", "''") ~ "'") -%}
+        {%- set actual = match_rule.get('actual', 'null') -%}
         {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
     {%- endif -%}
+    {%- set field = match_rule.get('field', match_rule.get('target', match_rule.get('expression', ''))) %}
     struct_pack(
         name := '{{ match_rule.name }}',
         type := '{{ type }}',
+        field := '{{ field | replace("'", "''") }}',
         passed := {{ passed }},
         category := {{ category }},
         expected := cast({{ expected }} as varchar),

@@ -1,6 +1,7 @@
 {#- The states every ledger transaction goes through, as far as this run knows: an expectation
-    is a transaction whose entries are EXPECTED (state 1); the match that consumes it posts them,
-    with the processor's fee, in the same transaction (state 2). Balanced per currency by
+    (of one entry or of a group) is a transaction whose entries are EXPECTED (state 1); the
+    match that consumes it posts them, with the processor's fee, in the same transaction
+    (state 2). Balanced per currency by
     construction: every amount appears once as a debit and once as a credit in one currency. -#}
 with
 
@@ -34,16 +35,16 @@ expected_states as (
         source.entry_id as source_entry_id,
         cast(null as varchar) as target_entry_id,
         'EXPECTED' as status,
-        source.account_id as source_account_id,
-        source.direction as source_direction,
+        expectations.source_account_id,
+        expectations.expected_direction as source_direction,
         expectations.expected_target_account_id as target_account_id,
-        source.amount_minor,
-        source.currency,
+        expectations.expected_amount_minor as amount_minor,
+        expectations.expected_currency as currency,
         cast(0 as bigint) as fee_minor,
         source.profile_id || ':processing_fees:' || source.currency as fee_account_id,
-        source.effective_at,
-        source.ingested_at,
-        source.business_date as event_date
+        expectations.effective_at,
+        expectations.ingested_at,
+        expectations.business_date as event_date
     from expectations
     inner join entries as source
         on source.entry_id = expectations.source_entry_id
@@ -58,7 +59,7 @@ posted_states as (
             2 as state_number,
             target.entry_id as target_entry_id,
             'POSTED' as status,
-            coalesce(target.fee_minor, 0) as fee_minor,
+            coalesce(matches.target_fee_minor, 0) as fee_minor,
             target.effective_at as effective_at,
             greatest(expected_states.ingested_at, target.ingested_at) as ingested_at,
             greatest(expected_states.event_date, target.business_date) as event_date

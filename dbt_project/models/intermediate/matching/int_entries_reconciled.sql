@@ -1,8 +1,10 @@
 {#- Semantics, step 3: every entry ends with one outcome per role it plays. A source-side entry
     (it created an expectation) is matched, open, or an exception; so is a target-side entry (a
     rule looks for counterparts among its account). An entry that plays no role is "no rule
-    found"; a copy of a record is deduplicated or superseded, pointing at the live copy. Each exception names the check that failed
-    with its expected and actual values. -#}
+    found"; a copy of a record is deduplicated or superseded, pointing at the live copy. Each
+    exception names the check that failed with its expected and actual values. A member of a
+    group shares its group's outcome; its counterpart is the other side's first member, and
+    counterpart_count says how many entries the other side holds. -#}
 {%- set rules = recon_rules() -%}
 with
 
@@ -59,6 +61,37 @@ matches as (
 
 ),
 
+expectation_members as (
+
+    select
+        expectations.*,
+        member.entry_id
+    from expectations,
+        unnest(expectations.member_entry_ids) as member(entry_id)
+
+),
+
+-- every candidate and match once per entry of its target (an entry, or a group's members)
+candidate_members as (
+
+    select
+        candidates.*,
+        member.entry_id as member_entry_id
+    from candidates,
+        unnest(candidates.target_member_entry_ids) as member(entry_id)
+
+),
+
+match_members as (
+
+    select
+        matches.*,
+        member.entry_id as member_entry_id
+    from matches,
+        unnest(matches.target_member_entry_ids) as member(entry_id)
+
+),
+
 target_scopes as (
 
     {%- for rule in rules %}
@@ -98,7 +131,7 @@ failed_candidates as (
     select candidates.*
     from candidates
     anti join matches
-        on matches.target_entry_id = candidates.target_entry_id
+        on matches.target_unit_id = candidates.target_unit_id
     where not candidates.all_passed
 
 ),
@@ -106,42 +139,50 @@ failed_candidates as (
 source_outcomes as (
 
     select
-        expectations.source_entry_id as entry_id,
+        expectations.entry_id,
         'source' as side,
         expectations.rule_name,
         expectations.expectation_id,
         expectations.window_days,
         expectations.due_date,
         matches.match_id,
+        coalesce(matches.target_unit_id, failure.target_unit_id) as target_unit_id,
         coalesce(matches.is_within_tolerance, false) as is_within_tolerance,
         case
             when matches.match_id is not null then 'matched'
             when failure.candidate_id is not null then 'exception'
-            when not expectations.has_identifier then 'exception'
+            -- a many-to-one entry waits for its group key (a payout is known days later)
+            when not expectations.has_identifier and expectations.cardinality <> 'many_to_one' then 'exception'
             when {{ as_of_date() }} > expectations.due_date then 'exception'
             else 'open'
         end as status,
         case
             when matches.match_id is not null then null
             when failure.candidate_id is not null then failure.first_failure.category
-            when not expectations.has_identifier then 'missing_identifier'
+            when not expectations.has_identifier and expectations.cardinality <> 'many_to_one' then 'missing_identifier'
             when {{ as_of_date() }} > expectations.due_date then 'missing_counterpart'
         end as exception_category,
         coalesce(matches.target_entry_id, failure.target_entry_id) as counterpart_entry_id,
+        coalesce(matches.target_member_count, failure.target_member_count) as counterpart_count,
         coalesce(matches.identifier_name, failure.identifier_name) as identifier_name,
         coalesce(matches.identifier_rank, failure.identifier_rank) as identifier_rank,
         coalesce(matches.match_results, failure.match_results) as match_results,
         failure.first_failure.name as failed_check,
+        failure.first_failure.field as failed_field,
         failure.first_failure.expected as expected_value,
-        failure.first_failure.actual as actual_value
-    from expectations
+        failure.first_failure.actual as actual_value,
+        case
+            when failure.first_failure.type = 'amount_tolerance'
+                then try_cast(failure.first_failure.actual as bigint) - try_cast(failure.first_failure.expected as bigint)
+        end as variance_minor
+    from expectation_members as expectations
     left join matches
         on matches.expectation_id = expectations.expectation_id
     left join (
         select * from failed_candidates
         qualify row_number() over (
             partition by expectation_id
-            order by target_effective_at, target_entry_id
+            order by target_effective_at, target_unit_id
         ) = 1
     ) as failure
         on failure.expectation_id = expectations.expectation_id
@@ -151,8 +192,8 @@ source_outcomes as (
 
 target_preferred as (
 
-    select * from candidates
-    qualify row_number() over (partition by target_entry_id order by preference_of_target) = 1
+    select * from candidate_members
+    qualify row_number() over (partition by member_entry_id order by preference_of_target) = 1
 
 ),
 
@@ -161,18 +202,20 @@ target_passing as (
     -- passing candidates a target did not get: consumed by another target first (a duplicate),
     -- or left over when the rounds of assignment ran out (real ambiguity)
     select
-        candidates.target_entry_id,
+        candidates.member_entry_id,
         bool_and(matches.match_id is not null) as all_consumed,
         arg_min(matches.target_entry_id, candidates.preference_of_target) as consumed_by,
+        arg_min(matches.target_member_count, candidates.preference_of_target) as consumed_by_count,
         arg_min(candidates.expectation_id, candidates.preference_of_target) as expectation_id,
+        arg_min(candidates.target_unit_id, candidates.preference_of_target) as target_unit_id,
         arg_min(candidates.identifier_name, candidates.preference_of_target) as identifier_name,
         arg_min(candidates.identifier_rank, candidates.preference_of_target) as identifier_rank,
         count(*) as passing_candidates
-    from candidates
+    from candidate_members as candidates
     left join matches
         on matches.expectation_id = candidates.expectation_id
     where candidates.all_passed
-    group by candidates.target_entry_id
+    group by candidates.member_entry_id
 
 ),
 
@@ -186,10 +229,11 @@ target_outcomes as (
         target_entries.window_days,
         entries.business_date + target_entries.window_days as due_date,
         matches.match_id,
+        coalesce(matches.target_unit_id, consumed.target_unit_id, target_preferred.target_unit_id) as target_unit_id,
         coalesce(matches.is_within_tolerance, false) as is_within_tolerance,
         case
             when matches.match_id is not null then 'matched'
-            when consumed.target_entry_id is not null then 'exception'
+            when consumed.member_entry_id is not null then 'exception'
             when target_preferred.candidate_id is not null then 'exception'
             when not target_entries.has_identifier then 'exception'
             when {{ as_of_date() }} > entries.business_date + target_entries.window_days then 'exception'
@@ -197,39 +241,50 @@ target_outcomes as (
         end as status,
         case
             when matches.match_id is not null then null
-            when consumed.target_entry_id is not null and consumed.all_consumed then 'duplicate_entry'
-            when consumed.target_entry_id is not null then 'several_candidates'
+            when consumed.member_entry_id is not null and consumed.all_consumed then 'duplicate_entry'
+            when consumed.member_entry_id is not null then 'several_candidates'
             when target_preferred.candidate_id is not null then target_preferred.first_failure.category
             when not target_entries.has_identifier then 'missing_identifier'
             when {{ as_of_date() }} > entries.business_date + target_entries.window_days then 'missing_counterpart'
         end as exception_category,
         case
             when matches.match_id is not null then matches.source_entry_id
-            when consumed.target_entry_id is not null then consumed.consumed_by
+            when consumed.member_entry_id is not null then consumed.consumed_by
             else target_preferred.source_entry_id
         end as counterpart_entry_id,
+        case
+            when matches.match_id is not null then matches.source_member_count
+            when consumed.member_entry_id is not null then consumed.consumed_by_count
+            else target_preferred.source_member_count
+        end as counterpart_count,
         coalesce(matches.identifier_name, consumed.identifier_name, target_preferred.identifier_name) as identifier_name,
         coalesce(matches.identifier_rank, consumed.identifier_rank, target_preferred.identifier_rank) as identifier_rank,
         coalesce(matches.match_results, target_preferred.match_results) as match_results,
-        case when consumed.target_entry_id is null then target_preferred.first_failure.name end as failed_check,
+        case when consumed.member_entry_id is null then target_preferred.first_failure.name end as failed_check,
+        case when consumed.member_entry_id is null then target_preferred.first_failure.field end as failed_field,
         case
-            when consumed.target_entry_id is null then target_preferred.first_failure.expected
+            when consumed.member_entry_id is null then target_preferred.first_failure.expected
             when not consumed.all_consumed then '1 candidate'
         end as expected_value,
         case
-            when consumed.target_entry_id is null then target_preferred.first_failure.actual
+            when consumed.member_entry_id is null then target_preferred.first_failure.actual
             when not consumed.all_consumed then consumed.passing_candidates || ' candidates'
-        end as actual_value
+        end as actual_value,
+        case
+            when consumed.member_entry_id is null and target_preferred.first_failure.type = 'amount_tolerance'
+                then try_cast(target_preferred.first_failure.actual as bigint)
+                    - try_cast(target_preferred.first_failure.expected as bigint)
+        end as variance_minor
     from target_entries
     inner join entry_facts as entries
         on entries.entry_id = target_entries.entry_id
-    left join matches
-        on matches.target_entry_id = target_entries.entry_id
+    left join match_members as matches
+        on matches.member_entry_id = target_entries.entry_id
     left join target_passing as consumed
-        on consumed.target_entry_id = target_entries.entry_id
+        on consumed.member_entry_id = target_entries.entry_id
         and matches.match_id is null
     left join target_preferred
-        on target_preferred.target_entry_id = target_entries.entry_id
+        on target_preferred.member_entry_id = target_entries.entry_id
         and matches.match_id is null
 
 ),
@@ -244,6 +299,7 @@ other_outcomes as (
         cast(null as integer) as window_days,
         cast(null as date) as due_date,
         cast(null as varchar) as match_id,
+        cast(null as varchar) as target_unit_id,
         false as is_within_tolerance,
         case when entries.is_duplicate then entries.copy_status else 'exception' end as status,
         case
@@ -252,10 +308,12 @@ other_outcomes as (
             else 'no_rule_found'
         end as exception_category,
         case when entries.is_duplicate then entries.original_entry_id end as counterpart_entry_id,
+        case when entries.is_duplicate then 1 end as counterpart_count,
         cast(null as varchar) as identifier_name,
         cast(null as integer) as identifier_rank,
-        cast(null as struct(name varchar, type varchar, passed boolean, category varchar, expected varchar, actual varchar)[]) as match_results,
+        cast(null as struct(name varchar, type varchar, field varchar, passed boolean, category varchar, expected varchar, actual varchar)[]) as match_results,
         cast(null as varchar) as failed_check,
+        cast(null as varchar) as failed_field,
         case
             when entries.is_duplicate then entries.duplicate_of
             when entries.account_id is null then 'an account in the chart of accounts'
@@ -264,7 +322,8 @@ other_outcomes as (
             when entries.is_duplicate then entries.source_file || '#' || entries.source_row
             when entries.account_id is null
                 then entries.profile_id || ':' || entries.account_name || ':' || entries.currency
-        end as actual_value
+        end as actual_value,
+        cast(null as bigint) as variance_minor
     from entry_facts as entries
     anti join expectations
         on expectations.source_entry_id = entries.entry_id
@@ -298,7 +357,9 @@ select
     outcomes.rule_name,
     outcomes.expectation_id,
     outcomes.match_id,
+    outcomes.target_unit_id,
     outcomes.counterpart_entry_id,
+    outcomes.counterpart_count,
     counterpart.source_name as counterpart_source_name,
     counterpart.source_entry_id as counterpart_source_entry_id,
 
@@ -310,6 +371,7 @@ select
     outcomes.identifier_rank,
     outcomes.match_results,
     outcomes.failed_check,
+    outcomes.failed_field,
     outcomes.expected_value,
     outcomes.actual_value,
 
@@ -317,10 +379,8 @@ select
     entries.amount_minor,
     entries.currency,
     entries.direction,
-    case
-        when outcomes.exception_category in ('amount_over', 'amount_under')
-            then counterpart.amount_minor - entries.amount_minor
-    end * (case when outcomes.side = 'target' then -1 else 1 end) as variance_minor,
+    -- the target's amount less the source's (sums for a group), when amounts disagree
+    outcomes.variance_minor,
 
     -- timestamps
     entries.effective_at,

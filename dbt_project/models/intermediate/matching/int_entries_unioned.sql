@@ -2,8 +2,10 @@
     again (the same id in the same source: a re-delivered webhook, an overlapping export) is
     kept as a copy: deduplicated when identical to the live one, superseded when a later copy
     changed it. Copies take no part in matching; neither does an entry whose account (name and
-    currency) is not in the profile's chart of accounts. Only entries of business dates before the window's end are
-    visible, so a run sees the world as it was known up to its last business date. -#}
+    currency) is not in the profile's chart of accounts. Only entries of business dates before
+    the window's end are visible, so a run sees the world as it was known up to its last
+    business date. A Stripe balance transaction learns the payout it was paid out in from the
+    payout reconciliation reports. -#}
 with
 
 staged as (
@@ -11,6 +13,15 @@ staged as (
     select * from {{ ref('stg_shopify__orders') }}
     union all by name
     select * from {{ ref('stg_stripe__balance_transactions') }}
+    union all by name
+    select * from {{ ref('stg_bank__camt053_entries') }}
+
+),
+
+payout_links as (
+
+    -- the payout each Stripe balance transaction was paid out in, from the payout reports
+    select * from {{ ref('stg_stripe__payout_reconciliation') }}
 
 ),
 
@@ -28,8 +39,16 @@ profiles as (
 
 visible as (
 
-    select * from staged
-    where business_date < {{ window_end() }}
+    select
+        staged.* replace (
+            coalesce(staged.payout_ref, payout_links.payout_id) as payout_ref
+        )
+    from staged
+    left join payout_links
+        on payout_links.profile_id = staged.profile_id
+        and payout_links.balance_transaction_id = staged.source_entry_id
+        and staged.source_name = 'stripe_balance_transactions'
+    where staged.business_date < {{ window_end() }}
 
 ),
 
@@ -134,6 +153,7 @@ select
     -- amounts
     ranked.amount_minor,
     ranked.fee_minor,
+    ranked.net_minor,
     ranked.currency,
     ranked.direction,
     ranked.status,
@@ -147,6 +167,7 @@ select
     ranked.charge_ref,
     ranked.payout_ref,
     ranked.customer_email,
+    ranked.description,
     ranked.metadata,
 
     -- what keeps an entry out of matching: being a copy, or an account not in the chart

@@ -1,6 +1,9 @@
 {#- Semantics, step 1: a source-side entry is tested against every rule's filters; of the rules
     that pass, the one with the highest priority applies and creates an expectation saying what
-    its counterpart must look like. The identifier values are computed once, here. -#}
+    its counterpart must look like. Under a many-to-one rule the entries sharing a group key
+    (and currency) make one expectation together: a group, matched as one entry whose amount is
+    the sum of its members', whose dates are its latest member's and whose other fields are its
+    first member's. The identifier values are computed once, here. -#}
 {%- set rules = recon_rules() -%}
 {%- set identifier_count = recon_identifier_count() -%}
 with
@@ -19,8 +22,15 @@ rule_applications as (
         source.entry_id as source_entry_id,
         '{{ rule.name }}' as rule_name,
         {{ rule.priority }} as rule_priority,
+        '{{ rule.cardinality }}' as cardinality,
         {{ rule.window_days }} as window_days,
         '{{ rule.target_account }}' as target_account_name,
+        {%- if rule.cardinality == 'many_to_one' %}
+        cast({{ rule.source_group_by }} as varchar) as group_key,
+        {%- else %}
+        cast(null as varchar) as group_key,
+        {%- endif %}
+        cast(source.{{ rule.group_amount }} as bigint) as group_amount_minor,
         {%- for index in range(identifier_count) %}
         {%- if index < rule.identifiers | length %}
         cast({{ rule.identifiers[index].source }} as varchar) as identifier_{{ index + 1 }}
@@ -37,42 +47,103 @@ rule_applications as (
 
 chosen as (
 
-    select * from rule_applications
+    select
+        rule_applications.*,
+        entries.profile_id,
+        entries.currency,
+        entries.account_id,
+        entries.effective_at,
+        entries.business_date,
+        entries.ingested_at,
+        -- an entry is its own expectation, unless a many-to-one rule groups it with others
+        case
+            when rule_applications.group_key is null then rule_applications.rule_name || '|' || entries.entry_id
+            else rule_applications.rule_name || '|group:' || entries.profile_id || ':'
+                || entries.currency || ':' || rule_applications.group_key
+        end as expectation_id
+    from rule_applications
+    inner join entries
+        on entries.entry_id = rule_applications.source_entry_id
     qualify row_number() over (
-        partition by source_entry_id
-        order by rule_priority desc, rule_name
+        partition by rule_applications.source_entry_id
+        order by rule_applications.rule_priority desc, rule_applications.rule_name
     ) = 1
+
+),
+
+expectations as (
+
+    select
+        expectation_id,
+        any_value(rule_name) as rule_name,
+        any_value(rule_priority) as rule_priority,
+        any_value(cardinality) as cardinality,
+        any_value(group_key) as group_key,
+        any_value(profile_id) as profile_id,
+        any_value(currency) as currency,
+        any_value(account_id) as source_account_id,
+        any_value(target_account_name) as target_account_name,
+        any_value(window_days) as window_days,
+        -- the first member stands for the group where one entry's fields are needed
+        arg_min(source_entry_id, struct_pack(effective_at, source_entry_id)) as source_entry_id,
+        list(source_entry_id order by effective_at, source_entry_id) as member_entry_ids,
+        count(*) as member_count,
+        sum(group_amount_minor) as group_amount_minor,
+        max(effective_at) as effective_at,
+        max(business_date) as business_date,
+        max(ingested_at) as ingested_at,
+        {%- for index in range(identifier_count) %}
+        min(identifier_{{ index + 1 }}) as identifier_{{ index + 1 }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from chosen
+    group by expectation_id
 
 )
 
 select
     -- ids
-    chosen.rule_name || '|' || chosen.source_entry_id as expectation_id,
-    chosen.source_entry_id,
-    chosen.rule_name,
-    chosen.rule_priority,
-    entries.profile_id,
+    expectations.expectation_id,
+    expectations.source_entry_id,
+    expectations.member_entry_ids,
+    expectations.member_count,
+    expectations.group_key,
+    expectations.rule_name,
+    expectations.rule_priority,
+    expectations.cardinality,
+    expectations.profile_id,
 
     -- what the counterpart must look like
-    chosen.target_account_name,
-    entries.profile_id || ':' || chosen.target_account_name || ':' || entries.currency
+    expectations.source_account_id,
+    expectations.target_account_name,
+    expectations.profile_id || ':' || expectations.target_account_name || ':' || expectations.currency
         as expected_target_account_id,
-    entries.amount_minor as expected_amount_minor,
-    entries.currency as expected_currency,
+    -- a group is worth the sum of its members; its sign says which way the money moves
+    case
+        when expectations.group_key is null then first_member.amount_minor
+        else abs(expectations.group_amount_minor)
+    end as expected_amount_minor,
+    case
+        when expectations.group_key is null then first_member.direction
+        when expectations.group_amount_minor >= 0 then 'DEBIT'
+        else 'CREDIT'
+    end as expected_direction,
+    expectations.currency as expected_currency,
     {%- for index in range(identifier_count) %}
-    chosen.identifier_{{ index + 1 }},
+    expectations.identifier_{{ index + 1 }},
     {%- endfor %}
     (
         {%- for index in range(identifier_count) %}
-        chosen.identifier_{{ index + 1 }} is not null{{ ' or' if not loop.last }}
+        expectations.identifier_{{ index + 1 }} is not null{{ ' or' if not loop.last }}
         {%- endfor %}
     ) as has_identifier,
 
     -- timestamps
-    entries.effective_at,
-    entries.business_date,
-    entries.business_date + chosen.window_days as due_date,
-    chosen.window_days
-from chosen
-inner join entries
-    on entries.entry_id = chosen.source_entry_id
+    expectations.effective_at,
+    expectations.business_date,
+    -- when the last member became known
+    expectations.ingested_at,
+    expectations.business_date + expectations.window_days as due_date,
+    expectations.window_days
+from expectations
+inner join entries as first_member
+    on first_member.entry_id = expectations.source_entry_id

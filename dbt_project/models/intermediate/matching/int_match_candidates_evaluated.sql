@@ -1,7 +1,10 @@
 {#- Semantics, step 2 (finding): a target-side entry is looked up by each rule whose target
-    account is its account. The rule's identifiers are tried in order and only the first that
-    finds candidate expectations is used; every match rule is then evaluated on each candidate
-    pair, keeping expected and actual values so the decision can be explained. -#}
+    account is its account. Under a one-to-many rule the target entries sharing a group key (and
+    currency) are looked up together, as one group. The rule's identifiers are tried in order
+    and only the first that finds candidate expectations is used; every match rule is then
+    evaluated on each candidate pair, keeping expected and actual values so the decision can be
+    explained. A group takes part as one entry: the sum of its members' amounts, its latest
+    member's dates, its first member's other fields. -#}
 {%- set rules = recon_rules() -%}
 with
 
@@ -18,32 +21,114 @@ expectations as (
 
 ),
 
+-- the source side of every expectation as one entry (a group's sums replace its first member's)
+expectation_sources as (
+
+    select
+        entries.* replace (
+            expectations.expected_amount_minor as amount_minor,
+            expectations.expected_direction as direction,
+            expectations.effective_at as effective_at,
+            expectations.business_date as business_date
+        ),
+        expectations.expectation_id,
+        expectations.member_count as source_member_count
+    from expectations
+    inner join entries
+        on entries.entry_id = expectations.source_entry_id
+
+),
+
+{%- for rule in rules %}
+
+targets_{{ loop.index }} as (
+
+    {%- if rule.cardinality == 'one_to_many' %}
+
+    -- the rule's target entries, grouped by its target group key
+    select
+        entries.* replace (
+            groups.amount_minor as amount_minor,
+            groups.fee_minor as fee_minor,
+            groups.effective_at as effective_at,
+            groups.business_date as business_date
+        ),
+        groups.target_unit_id,
+        groups.member_entry_ids as target_member_entry_ids,
+        groups.member_count as target_member_count
+    from (
+        select
+            case
+                when group_key is null then entry_id
+                else 'group:{{ rule.name }}:' || profile_id || ':' || currency || ':' || group_key
+            end as target_unit_id,
+            arg_min(entry_id, struct_pack(effective_at, entry_id)) as first_entry_id,
+            list(entry_id order by effective_at, entry_id) as member_entry_ids,
+            count(*) as member_count,
+            abs(sum(group_amount_minor)) as amount_minor,
+            sum(fee_minor) as fee_minor,
+            max(effective_at) as effective_at,
+            max(business_date) as business_date
+        from (
+            select
+                target.*,
+                cast({{ rule.target_group_by }} as varchar) as group_key,
+                target.{{ rule.group_amount }} as group_amount_minor
+            from entries as target
+            where {{ recon_rule_applies_to_target(rule) }}
+        )
+        group by all
+    ) as groups
+    inner join entries
+        on entries.entry_id = groups.first_entry_id
+
+    {%- else %}
+
+    select
+        target.*,
+        target.entry_id as target_unit_id,
+        [target.entry_id] as target_member_entry_ids,
+        1 as target_member_count
+    from entries as target
+    where {{ recon_rule_applies_to_target(rule) }}
+
+    {%- endif %}
+
+),
+{%- endfor %}
+
 candidates as (
 
     {%- for rule in rules %}
     {%- set rule_loop = loop %}
     {%- for identifier in rule.identifiers %}
     select
+        target.target_unit_id,
         target.entry_id as target_entry_id,
+        target.target_member_entry_ids,
+        target.target_member_count,
         expectation.expectation_id,
         expectation.source_entry_id,
+        source.source_member_count,
         '{{ rule.name }}' as rule_name,
         {{ rule.priority }} as rule_priority,
         {{ loop.index }} as identifier_rank,
         '{{ identifier.name | default("identifier_" ~ loop.index) }}' as identifier_name,
         expectation.identifier_{{ loop.index }} as identifier_value,
+        source.amount_minor as source_amount_minor,
+        target.amount_minor as target_amount_minor,
+        target.fee_minor as target_fee_minor,
         source.effective_at as source_effective_at,
         target.effective_at as target_effective_at,
         {{ recon_match_results(rule) }} as match_results
-    from entries as target
+    from targets_{{ rule_loop.index }} as target
     inner join expectations as expectation
         on expectation.rule_name = '{{ rule.name }}'
         and expectation.profile_id = target.profile_id
         and expectation.identifier_{{ loop.index }} = cast({{ identifier.target }} as varchar)
-    inner join entries as source
-        on source.entry_id = expectation.source_entry_id
-    where {{ recon_rule_applies_to_target(rule) }}
-        and target.entry_id <> source.entry_id
+    inner join expectation_sources as source
+        on source.expectation_id = expectation.expectation_id
+    where not list_contains(target.target_member_entry_ids, source.entry_id)
     {{ 'union all' if not (loop.last and rule_loop.last) }}
     {%- endfor %}
     {%- endfor %}
@@ -53,15 +138,56 @@ candidates as (
 first_identifier_with_candidates as (
 
     select * from candidates
-    qualify identifier_rank = min(identifier_rank) over (partition by target_entry_id, rule_name)
+    qualify identifier_rank = min(identifier_rank) over (partition by target_unit_id, rule_name)
+
+),
+
+-- a target entry tries the rules by priority, as it tries identifiers: the first rule that
+-- finds candidates for it is its rule, and a lower rule's candidates for it (alone or in a
+-- group) are none
+best_rule_of_entry as (
+
+    select
+        member.entry_id,
+        max(first_identifier_with_candidates.rule_priority) as best_rule_priority
+    from first_identifier_with_candidates,
+        unnest(first_identifier_with_candidates.target_member_entry_ids) as member(entry_id)
+    group by member.entry_id
+
+),
+
+outranked as (
+
+    select distinct
+        candidates.target_unit_id,
+        candidates.rule_name
+    from first_identifier_with_candidates as candidates,
+        unnest(candidates.target_member_entry_ids) as member(entry_id)
+    inner join best_rule_of_entry
+        on best_rule_of_entry.entry_id = member.entry_id
+    where best_rule_of_entry.best_rule_priority > candidates.rule_priority
+
+),
+
+kept as (
+
+    select candidates.*
+    from first_identifier_with_candidates as candidates
+    anti join outranked
+        on outranked.target_unit_id = candidates.target_unit_id
+        and outranked.rule_name = candidates.rule_name
 
 )
 
 select
-    target_entry_id || '>' || expectation_id as candidate_id,
+    target_unit_id || '>' || expectation_id as candidate_id,
+    target_unit_id,
     target_entry_id,
+    target_member_entry_ids,
+    target_member_count,
     expectation_id,
     source_entry_id,
+    source_member_count,
     rule_name,
     rule_priority,
     identifier_rank,
@@ -70,11 +196,14 @@ select
     match_results,
     list_bool_and(list_transform(match_results, lambda result: result.passed)) as all_passed,
     list_filter(match_results, lambda result: not result.passed)[1] as first_failure,
-    -- the order in which a target entry prefers its candidates, and an expectation its targets
+    -- the order in which a target prefers its candidates, and an expectation its targets
     row_number() over (
-        partition by target_entry_id
+        partition by target_unit_id
         order by rule_priority desc, identifier_rank, source_effective_at, expectation_id
     ) as preference_of_target,
+    source_amount_minor,
+    target_amount_minor,
+    target_fee_minor,
     target_effective_at,
     source_effective_at
-from first_identifier_with_candidates
+from kept

@@ -1,5 +1,5 @@
-{#- Semantics, step 2 (consuming): a target entry consumes the first candidate whose match rules
-    all pass, and no entry is consumed twice. The assignment is greedy and deterministic: in each
+{#- Semantics, step 2 (consuming): a target (an entry, or a group of them under a one-to-many
+    rule) consumes the first candidate whose match rules all pass, and no entry is consumed twice. The assignment is greedy and deterministic: in each
     round every target proposes its preferred remaining candidate and each expectation accepts
     the target that found it by the best identifier, then the earliest; the losers try again in
     the next round. A target still holding passing candidates when the rounds run out is
@@ -28,7 +28,7 @@ remaining_{{ round }} as (
     select remaining.*
     from remaining_{{ round - 1 }} as remaining
     anti join assigned_{{ round - 1 }} as by_target
-        on by_target.target_entry_id = remaining.target_entry_id
+        on by_target.target_unit_id = remaining.target_unit_id
     anti join assigned_{{ round - 1 }} as by_expectation
         on by_expectation.expectation_id = remaining.expectation_id
 
@@ -39,7 +39,7 @@ proposals_{{ round }} as (
 
     select * from remaining_{{ round }}
     qualify row_number() over (
-        partition by target_entry_id
+        partition by target_unit_id
         order by preference_of_target
     ) = 1
 
@@ -53,7 +53,7 @@ assigned_{{ round }} as (
     from proposals_{{ round }}
     qualify row_number() over (
         partition by expectation_id
-        order by identifier_rank, target_effective_at, target_entry_id
+        order by identifier_rank, target_effective_at, target_unit_id
     ) = 1
 
 ){{ ',' if not loop.last }}
@@ -71,7 +71,7 @@ assigned_{{ round }} as (
 passing_candidate_counts as (
 
     select
-        target_entry_id,
+        target_unit_id,
         rule_name,
         identifier_rank,
         count(*) as passing_candidates
@@ -81,16 +81,23 @@ passing_candidate_counts as (
 )
 
 select
-    assigned.expectation_id || '=' || assigned.target_entry_id as match_id,
+    assigned.expectation_id || '=' || assigned.target_unit_id as match_id,
     assigned.expectation_id,
     assigned.source_entry_id,
+    assigned.source_member_count,
+    assigned.target_unit_id,
     assigned.target_entry_id,
+    assigned.target_member_entry_ids,
+    assigned.target_member_count,
     assigned.rule_name,
     assigned.identifier_rank,
     assigned.identifier_name,
     assigned.identifier_value,
     assigned.match_results,
     assigned.assignment_round,
+    assigned.source_amount_minor,
+    assigned.target_amount_minor,
+    assigned.target_fee_minor,
     passing_candidate_counts.passing_candidates,
     -- passed, but only thanks to an amount tolerance: reported, not an exception
     coalesce(
@@ -105,6 +112,6 @@ select
     greatest(assigned.source_effective_at, assigned.target_effective_at) as matched_at
 from assigned
 inner join passing_candidate_counts
-    on passing_candidate_counts.target_entry_id = assigned.target_entry_id
+    on passing_candidate_counts.target_unit_id = assigned.target_unit_id
     and passing_candidate_counts.rule_name = assigned.rule_name
     and passing_candidate_counts.identifier_rank = assigned.identifier_rank

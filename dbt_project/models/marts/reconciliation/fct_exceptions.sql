@@ -16,8 +16,6 @@ keyed as (
 
     select
         *,
-        case when side = 'target' then counterpart_entry_id else entry_id end as source_side_entry_id,
-        case when side = 'target' then entry_id else counterpart_entry_id end as target_side_entry_id,
         case
             when exception_category in ('amount_over', 'amount_under') then abs(variance_minor)
             else amount_minor
@@ -38,8 +36,8 @@ exceptions as (
                     'missing_identifier', 'no_rule_found', 'unknown_account'
                 )
                     then side || '|' || coalesce(rule_name, '') || '|' || entry_id
-                -- about a pair: the same exception whichever side it is seen from
-                else coalesce(source_side_entry_id, '') || '|' || coalesce(target_side_entry_id, '')
+                -- about a pair (of entries or groups): the same exception from either side
+                else coalesce(expectation_id, '') || '|' || coalesce(target_unit_id, '')
             end
         ) as exception_id,
         *
@@ -55,12 +53,13 @@ select
     any_value(merchant_id) as merchant_id,
     any_value(profile_id) as profile_id,
     any_value(rule_name) as rule_name,
-    list(entry_id order by side desc) as entry_ids,
-    list(source_name || ':' || source_entry_id order by side desc) as records,
+    list(entry_id order by side desc, entry_id) as entry_ids,
+    list(source_name || ':' || source_entry_id order by side desc, entry_id) as records,
     any_value(expectation_id) as expectation_id,
 
     -- what failed
     any_value(failed_check) as failed_check,
+    any_value(failed_field) as failed_field,
     any_value(expected_value) as expected_value,
     any_value(actual_value) as actual_value,
     any_value(identifier_name) as identifier_name,

@@ -76,6 +76,8 @@ renamed as (
         -- exact decimal arithmetic: a decimal times an integer power of ten stays a decimal
         cast(round(event_amount * cast(pow(10, minor_units) as integer)) as bigint) as amount_minor,
         cast(0 as bigint) as fee_minor,
+        case when direction = 'DEBIT' then 1 else -1 end
+            * cast(round(event_amount * cast(pow(10, minor_units) as integer)) as bigint) as net_minor,
         upper(currency) as currency,
         direction,
         lower(financial_status) as status,
@@ -89,6 +91,7 @@ renamed as (
         cast(null as varchar) as charge_ref,
         cast(null as varchar) as payout_ref,
         lower(email) as customer_email,
+        cast(null as varchar) as description,
         json_object(
             'shopify_order_id', id,
             'payment_method', payment_method,

@@ -22,13 +22,16 @@ renamed as (
         id as source_entry_id,
         type as entry_type,
         _profile_id as profile_id,
-        'stripe_clearing' as account_name,
+        -- a payout leaves the Stripe balance for the bank: it is money in transit
+        case when type = 'payout' then 'stripe_payouts' else 'stripe_clearing' end as account_name,
 
-        -- amounts: Stripe signs amounts (refunds are negative); entries carry a direction
+        -- amounts: Stripe signs amounts from its balance's point of view (refunds, disputes and
+        -- payouts are negative); entries carry a direction from their account's point of view
         abs(amount) as amount_minor,
         fee as fee_minor,
+        case when type = 'payout' then -net else net end as net_minor,
         upper(currency) as currency,
-        case when amount < 0 then 'CREDIT' else 'DEBIT' end as direction,
+        case when amount < 0 and type <> 'payout' then 'CREDIT' else 'DEBIT' end as direction,
         status,
 
         -- timestamps
@@ -37,9 +40,11 @@ renamed as (
 
         -- references
         json_extract_string(metadata, '$.order_id') as order_ref,
-        source.source as charge_ref,
-        cast(null as varchar) as payout_ref,
+        case when type <> 'payout' then source.source end as charge_ref,
+        -- a payout names itself; the transactions it paid out learn it from the payout reports
+        case when type = 'payout' then source.source end as payout_ref,
         lower(json_extract_string(metadata, '$.customer_email')) as customer_email,
+        source.description,
         json_merge_patch(
             coalesce(metadata, '{}'),
             json_object(
