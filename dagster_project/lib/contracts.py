@@ -10,7 +10,9 @@ _DTYPES: dict[str, pl.DataType] = {
     "decimal": pl.Decimal(18, 4),
     "integer": pl.Int64(),
     "timestamp": pl.Datetime("us"),
+    "utc_timestamp": pl.Datetime("us"),
     "unix_timestamp": pl.Datetime("us"),
+    "date": pl.Date(),
     "json": pl.String(),
     "currency": pl.String(),
 }
@@ -36,6 +38,8 @@ def raw_contract(source: Source) -> pa.DataFrameSchema:
         checks = []
         if f.type == "currency":
             checks.append(pa.Check.isin(sorted(known_currencies())))
+        if f.allowed:
+            checks.append(pa.Check.isin(list(f.allowed)))
         if f.non_negative:
             checks.append(pa.Check.ge(0))
         columns[f.column] = pa.Column(_DTYPES[f.type], checks=checks, nullable=not f.required)

@@ -1,14 +1,18 @@
 """Loading landed files into raw tables: parse, cast, validate, quarantine, write atomically.
 
-A file is read with pyarrow (CSV) or DuckDB's JSON reader into text columns, cast with polars
-per the source's field declarations, and checked against its pandera contract. Rows that fail
-go to `raw.quarantine` with the file, row, field and reason; the rest go to the raw table. Both
-writes and the file's entry in `raw.ingested_files` happen in one transaction, so a failure
-leaves nothing half-written, and a file whose content was ingested before is skipped.
+A file is read with pyarrow (CSV), DuckDB's JSON reader (JSON list) or the standard library's
+XML parser (camt.053 statements) into text columns, cast with polars per the source's field
+declarations, and checked against its pandera contract. Rows that fail go to `raw.quarantine`
+with the file, row, field and reason; the rest go to the raw table. Both writes and the file's
+entry in `raw.ingested_files` happen in one transaction, so a failure leaves nothing
+half-written, and a file whose content was ingested before is skipped.
 """
 
 import csv
 import hashlib
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +28,10 @@ from dagster_project.lib.contracts import LINEAGE_COLUMNS, dtype_of, raw_contrac
 from dagster_project.lib.sources import SOURCES, Field, Source, known_currencies
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.fZ")
+# a "utc_timestamp" may also come without an offset, and then it is UTC
+UTC_TIMESTAMP_FORMATS = (*TIMESTAMP_FORMATS, "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f")
+DATE_FORMAT = "%Y-%m-%d"
+CAMT053_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}")
 
 
 # the shape of rows on their way to raw.quarantine, whichever check rejected them
@@ -158,6 +166,145 @@ def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
     return frame, empty
 
 
+def _local_name(element: ET.Element) -> str:
+    return element.tag.rpartition("}")[2]
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if _local_name(child) == name]
+
+
+def _find_all(element: ET.Element, path: str) -> list[ET.Element]:
+    """Every element down a '/'-separated path of local names, whatever their namespace."""
+    found = [element]
+    for name in path.split("/"):
+        found = [child for parent in found for child in _children(parent, name)]
+    return found
+
+
+def _text_at(element: ET.Element, *paths: str) -> str | None:
+    """The first non-blank text found down the first path that has one."""
+    for path in paths:
+        for found in _find_all(element, path):
+            if found.text and found.text.strip():
+                return found.text.strip()
+    return None
+
+
+def _camt053_date(element: ET.Element, path: str) -> str | None:
+    """A date given as `<Dt>` or, failing that, the date part of `<DtTm>`."""
+    date_time = _text_at(element, f"{path}/DtTm")
+    return _text_at(element, f"{path}/Dt") or (date_time[:10] if date_time else None)
+
+
+def _camt053_statement(statement: ET.Element) -> tuple[dict[str, str | None], tuple[str, str] | None]:
+    """The statement's values carried on each of its entries, and (field, reason) if they are unusable."""
+    values: dict[str, str | None] = {
+        "Stmt/Id": _text_at(statement, "Id"),
+        "Stmt/Acct/Id": _text_at(statement, "Acct/Id/IBAN", "Acct/Id/Othr/Id"),
+        "Stmt/Acct/Ccy": _text_at(statement, "Acct/Ccy"),
+    }
+    balances = {_text_at(balance, "Tp/CdOrPrtry/Cd"): balance for balance in reversed(_children(statement, "Bal"))}
+    # the opening balance is OPBD, or PRCD (the previous statement's closing) when a bank sends that
+    for label, balance in (("OPBD", balances.get("OPBD", balances.get("PRCD"))), ("CLBD", balances.get("CLBD"))):
+        amount = indicator = None
+        if balance is not None:
+            amount, indicator = _text_at(balance, "Amt"), _text_at(balance, "CdtDbtInd")
+            if amount is not None and indicator not in ("CRDT", "DBIT"):
+                found = f"'{indicator}'" if indicator else "missing"
+                return values, (f"Bal[{label}]/CdtDbtInd", f"balance {label}: CdtDbtInd is {found}, not CRDT or DBIT")
+        values[f"Bal[{label}]/Amt"] = f"-{amount}" if amount is not None and indicator == "DBIT" else amount
+        values[f"Bal[{label}]/Dt"] = _camt053_date(balance, "Dt") if balance is not None else None
+    return values, None
+
+
+def _camt053_entry(entry: ET.Element) -> dict[str, str | None]:
+    amounts = _find_all(entry, "Amt")
+    domain = [_text_at(entry, f"BkTxCd/Domn/{path}") for path in ("Cd", "Fmly/Cd", "Fmly/SubFmlyCd")]
+    lines = _find_all(entry, "NtryDtls/TxDtls/RmtInf/Ustrd")
+    remittance = [line.text.strip() for line in lines if line.text and line.text.strip()]
+    return {
+        "NtryRef": _text_at(entry, "NtryRef"),
+        "Amt": amounts[0].text if amounts else None,
+        "Amt/@Ccy": amounts[0].get("Ccy") if amounts else None,
+        "CdtDbtInd": _text_at(entry, "CdtDbtInd"),
+        # a code of its own from version 001.08 on, the element's text before
+        "Sts": _text_at(entry, "Sts/Cd", "Sts/Prtry", "Sts"),
+        "BookgDt/Dt": _text_at(entry, "BookgDt/Dt"),
+        "BookgDt/DtTm": _text_at(entry, "BookgDt/DtTm"),
+        "ValDt": _camt053_date(entry, "ValDt"),
+        "AcctSvcrRef": _text_at(entry, "AcctSvcrRef"),
+        "BkTxCd": "/".join(code for code in domain if code) or _text_at(entry, "BkTxCd/Prtry/Cd"),
+        "TxDtls/Refs/EndToEndId": _text_at(entry, "NtryDtls/TxDtls/Refs/EndToEndId"),
+        "TxDtls/RmtInf/Ustrd": " ".join(remittance) or None,
+        # the debtor's name moved under Pty in version 001.08
+        "TxDtls/RltdPties/Dbtr/Nm": _text_at(
+            entry, "NtryDtls/TxDtls/RltdPties/Dbtr/Nm", "NtryDtls/TxDtls/RltdPties/Dbtr/Pty/Nm"
+        ),
+        "AddtlNtryInf": _text_at(entry, "AddtlNtryInf"),
+    }
+
+
+def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One row of text columns per statement entry (Ntry), numbered by its position in the file."""
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise FileRejected(f"{path}: not UTF-8 XML (it contains NUL bytes)")
+    # entities can expand without bound or reach outside the file; a statement needs neither
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise FileRejected(f"{path}: contains a DTD or entity declaration (<!DOCTYPE/<!ENTITY), which is refused")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as error:
+        raise FileRejected(f"{path}: not well-formed XML: {error}") from None
+    namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    if namespace and not CAMT053_NAMESPACE.fullmatch(namespace):
+        raise FileRejected(
+            f"{path}: namespace '{namespace}' is not camt.053 (urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN)"
+        )
+    documents = [element for element in (root, *root) if _local_name(element) == "BkToCstmrStmt"]
+    if not documents:
+        raise FileRejected(
+            f"{path}: no BkToCstmrStmt element under <{_local_name(root)}>; is this a camt.053 bank statement?"
+        )
+    columns: dict[str, list[str | None]] = {f.source_key: [] for f in source.fields}
+    positions: list[int] = []
+    records: list[str] = []
+    rejected: list[tuple[int, str, str, str]] = []
+    position = 0
+    for statement in _children(documents[0], "Stmt"):
+        statement_values, problem = _camt053_statement(statement)
+        for entry in _children(statement, "Ntry"):
+            position += 1
+            values = {**statement_values, **_camt053_entry(entry)}
+            # the entry as the quarantine shows it and its hash is taken from: without the
+            # namespace and in canonical form, so the same entry sent again hashes the same
+            for element in entry.iter():
+                element.tag = _local_name(element)
+            entry.tail = None
+            record = ET.canonicalize(ET.tostring(entry, encoding="unicode"), strip_text=True)
+            if problem:
+                rejected.append((position, record, *problem))
+                continue
+            for key, column in columns.items():
+                column.append(values.get(key))
+            positions.append(position)
+            records.append(record)
+    frame = pl.DataFrame(
+        {"_source_row": positions, "_raw_record": records, **columns},
+        schema={"_source_row": pl.Int64, "_raw_record": pl.String, **dict.fromkeys(columns, pl.String)},
+    )
+    rejected_frame = pl.DataFrame(rejected, schema=REJECTED_ROWS_SCHEMA, orient="row")
+    return frame, rejected_frame
+
+
+READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame]]] = {
+    "csv": _read_csv,
+    "json_list": _read_json_list,
+    "camt053": _read_camt053,
+}
+
+
 # --- casting and validation ----------------------------------------------------------------
 
 
@@ -173,14 +320,17 @@ def _cast_expression(f: Field, lowercase_currency: bool) -> pl.Expr:
         return text.cast(dtype_of("decimal"), strict=False)
     if f.type == "integer":
         return text.cast(pl.Int64, strict=False)
-    if f.type == "timestamp":
+    if f.type in ("timestamp", "utc_timestamp"):
+        # a time without an offset is read as UTC, so only "utc_timestamp" lists such formats
         parsed = [
             text.str.to_datetime(fmt, strict=False, time_unit="us")
             .dt.convert_time_zone("UTC")
             .dt.replace_time_zone(None)
-            for fmt in TIMESTAMP_FORMATS
+            for fmt in (TIMESTAMP_FORMATS if f.type == "timestamp" else UTC_TIMESTAMP_FORMATS)
         ]
         return pl.coalesce(parsed)
+    if f.type == "date":
+        return text.str.to_date(DATE_FORMAT, strict=False)
     if f.type == "unix_timestamp":
         return pl.from_epoch(text.cast(pl.Int64, strict=False), time_unit="s").cast(pl.Datetime("us"))
     if f.type == "currency":
@@ -193,7 +343,9 @@ def _type_description(field_type: str) -> str:
         "decimal": "a decimal number",
         "integer": "a whole number",
         "timestamp": "a timestamp (e.g. 2026-11-01 10:15:32 +0100)",
+        "utc_timestamp": "a timestamp (e.g. 2026-11-01 10:15:32, UTC unless an offset is given)",
         "unix_timestamp": "a Unix timestamp in seconds",
+        "date": "a date (YYYY-MM-DD)",
     }.get(field_type, field_type)
 
 
@@ -215,7 +367,7 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                     .otherwise(None),
                 )
             )
-        if f.type in ("decimal", "integer", "timestamp", "unix_timestamp"):
+        if f.type in ("decimal", "integer", "timestamp", "utc_timestamp", "unix_timestamp", "date"):
             problems.append(
                 (
                     f.source_key,
@@ -233,6 +385,26 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                     f.source_key,
                     pl.when(~present & pl.col(other.column).is_not_null())
                     .then(pl.lit(f"{label} is required when '{other.source_key}' is given"))
+                    .otherwise(None),
+                )
+            )
+        if f.required_unless:
+            other = next(g for g in source.fields if g.column == f.required_unless)
+            other_raw = _text(other).str.strip_chars()
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(~present & (other_raw.is_null() | (other_raw == "")))
+                    .then(pl.lit(f"{label} is required when '{other.source_key}' is not given"))
+                    .otherwise(None),
+                )
+            )
+        if f.allowed:
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(value.is_not_null() & ~value.is_in(list(f.allowed)))
+                    .then(pl.format(f"{label}: '{{}}' is not one of {', '.join(f.allowed)}", raw))
                     .otherwise(None),
                 )
             )
@@ -259,8 +431,7 @@ def parse_file(
     path: Path, source: Source, *, profile_id: str, file_id: str, ingested_at: datetime
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(raw rows that passed, quarantined rows, rows read) for one landed file."""
-    reader = _read_csv if source.format == "csv" else _read_json_list
-    text, rejected = reader(path, source)
+    text, rejected = READERS[source.format](path, source)
     rows_read = text.height + rejected.height
     for f in source.fields:
         if f.source_key not in text.columns:
@@ -331,7 +502,9 @@ _DUCKDB_TYPES = {
     "decimal": "decimal(18, 4)",
     "integer": "bigint",
     "timestamp": "timestamp",
+    "utc_timestamp": "timestamp",
     "unix_timestamp": "timestamp",
+    "date": "date",
     "json": "json",
     "currency": "varchar",
 }

@@ -1,8 +1,8 @@
 """The sources the product knows: their format, raw table, fields and default account.
 
-A field declares the column it comes from (CSV header or JSON key), the type it is cast to and
-whether it is required. The ingest step applies these declarations; the pandera contracts are
-built from them too, so the two never disagree.
+A field declares the column it comes from (CSV header, JSON key, or the element path of an XML
+statement), the type it is cast to and whether it is required. The ingest step applies these
+declarations; the pandera contracts are built from them too, so the two never disagree.
 """
 
 import csv
@@ -11,7 +11,8 @@ from functools import cache
 
 from dagster_project.lib.home import DBT_PROJECT_DIR
 
-FIELD_TYPES = ("text", "decimal", "integer", "timestamp", "unix_timestamp", "json", "currency")
+# "timestamp" must carry its UTC offset; "utc_timestamp" is UTC unless it carries one
+FIELD_TYPES = ("text", "decimal", "integer", "timestamp", "utc_timestamp", "unix_timestamp", "date", "json", "currency")
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,16 @@ class Field:
     non_negative: bool = False
     # when set, the field is required on rows where this other column has a value
     required_with: str | None = None
+    # when set, the field is required on rows where this other column has no value
+    required_unless: str | None = None
+    # when set, the only values the field may take
+    allowed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Source:
     name: str
-    format: str  # "csv" or "json_list"
+    format: str  # "csv", "json_list" or "camt053"
     raw_table: str
     default_account: str
     description: str
@@ -98,7 +103,75 @@ STRIPE_BALANCE_TRANSACTIONS = Source(
     ),
 )
 
-SOURCES: dict[str, Source] = {s.name: s for s in (SHOPIFY_ORDERS, STRIPE_BALANCE_TRANSACTIONS)}
+# Columns in the order of Stripe's report, under their report names; amounts are decimals in
+# major units of the (lowercase) currency, times are UTC without an offset
+STRIPE_PAYOUT_RECONCILIATION = Source(
+    name="stripe_payout_reconciliation",
+    format="csv",
+    raw_table="stripe_payout_reconciliation",
+    default_account="stripe_clearing",
+    description="Stripe itemized payout reconciliation report (CSV, payout_reconciliation.itemized.5)",
+    lowercase_currency=True,
+    fields=(
+        Field("automatic_payout_id", "automatic_payout_id"),
+        Field("automatic_payout_effective_at", "automatic_payout_effective_at", "utc_timestamp"),
+        Field("balance_transaction_id", "balance_transaction_id", required=True),
+        Field("created_utc", "created_utc", "utc_timestamp"),
+        Field("available_on_utc", "available_on_utc", "utc_timestamp"),
+        Field("currency", "currency", "currency", required=True),
+        Field("gross", "gross", "decimal"),
+        Field("fee", "fee", "decimal"),
+        Field("net", "net", "decimal", required=True),
+        Field("reporting_category", "reporting_category"),
+        Field("source_id", "source_id"),
+        Field("description", "description"),
+        Field("customer_facing_amount", "customer_facing_amount", "decimal"),
+        Field("customer_facing_currency", "customer_facing_currency", "currency"),
+        Field("automatic_payout_effective_at_utc", "automatic_payout_effective_at_utc", "utc_timestamp"),
+        Field("customer_id", "customer_id"),
+        Field("customer_email", "customer_email"),
+        Field("charge_id", "charge_id"),
+        Field("payment_intent_id", "payment_intent_id"),
+    ),
+)
+
+# One raw row per statement entry (Ntry). A field's source key is its element path: from the
+# entry, or from its statement (Stmt/..., Bal[OPBD]/...). Balances are signed (a DBIT balance is
+# negative); remittance lines are joined with a space.
+CAMT053 = Source(
+    name="camt053",
+    format="camt053",
+    raw_table="camt053",
+    default_account="bank",
+    description="Bank statements, ISO 20022 camt.053 XML (BkToCstmrStmt, versions 001.02 and later)",
+    fields=(
+        Field("statement_id", "Stmt/Id", required=True),
+        Field("account_iban", "Stmt/Acct/Id"),
+        Field("account_currency", "Stmt/Acct/Ccy", "currency"),
+        Field("opening_balance", "Bal[OPBD]/Amt", "decimal"),
+        Field("opening_balance_date", "Bal[OPBD]/Dt", "date"),
+        Field("closing_balance", "Bal[CLBD]/Amt", "decimal"),
+        Field("closing_balance_date", "Bal[CLBD]/Dt", "date"),
+        Field("entry_ref", "NtryRef"),
+        Field("amount", "Amt", "decimal", required=True, non_negative=True),
+        Field("currency", "Amt/@Ccy", "currency", required=True),
+        Field("credit_debit", "CdtDbtInd", required=True, allowed=("CRDT", "DBIT")),
+        Field("status", "Sts", required=True),
+        Field("booking_date", "BookgDt/Dt", "date", required_unless="booked_at"),
+        Field("booked_at", "BookgDt/DtTm", "utc_timestamp"),
+        Field("value_date", "ValDt", "date"),
+        Field("account_servicer_ref", "AcctSvcrRef"),
+        Field("bank_transaction_code", "BkTxCd"),
+        Field("end_to_end_id", "TxDtls/Refs/EndToEndId"),
+        Field("remittance_information", "TxDtls/RmtInf/Ustrd"),
+        Field("debtor_name", "TxDtls/RltdPties/Dbtr/Nm"),
+        Field("additional_information", "AddtlNtryInf"),
+    ),
+)
+
+SOURCES: dict[str, Source] = {
+    s.name: s for s in (SHOPIFY_ORDERS, STRIPE_BALANCE_TRANSACTIONS, STRIPE_PAYOUT_RECONCILIATION, CAMT053)
+}
 
 
 def get_source(name: str) -> Source:
@@ -110,10 +183,16 @@ def get_source(name: str) -> Source:
 
 
 @cache
+def currency_minor_units() -> dict[str, int]:
+    """Digits after the decimal point of every ISO 4217 currency in the dbt seed."""
+    with open(DBT_PROJECT_DIR / "seeds" / "currencies.csv", newline="") as handle:
+        return {row["currency_code"]: int(row["minor_units"]) for row in csv.DictReader(handle)}
+
+
+@cache
 def known_currencies() -> frozenset[str]:
     """ISO 4217 codes from the dbt seed, the one list both ingest and dbt use."""
-    with open(DBT_PROJECT_DIR / "seeds" / "currencies.csv", newline="") as handle:
-        return frozenset(row["currency_code"] for row in csv.DictReader(handle))
+    return frozenset(currency_minor_units())
 
 
 @cache

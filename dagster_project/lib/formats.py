@@ -1,0 +1,196 @@
+"""Writers of named source formats, for the demo generator and for tests.
+
+Amounts arrive as integer minor units with their currency and are written the way each format
+carries them: major units with the currency's number of decimals (from the `currencies` seed).
+What these functions write is read back by the ingest step like any landed file.
+"""
+
+import csv
+import textwrap
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from dagster_project.lib.sources import STRIPE_PAYOUT_RECONCILIATION, currency_minor_units
+
+CAMT053_VERSIONS = ("camt.053.001.02", "camt.053.001.08")
+# an unstructured remittance line holds at most 140 characters
+REMITTANCE_LINE_LENGTH = 140
+
+
+def format_major(amount_minor: int, currency: str) -> str:
+    """Minor units as a decimal string in major units: 1050 EUR -> "10.50", 1500 JPY -> "1500"."""
+    try:
+        digits = currency_minor_units()[currency.upper()]
+    except KeyError:
+        raise ValueError(f"Unknown currency {currency!r}: not in dbt_project/seeds/currencies.csv") from None
+    return f"{Decimal(amount_minor).scaleb(-digits):f}"
+
+
+# --- camt.053 ---------------------------------------------------------------------------------
+
+
+def _add(parent: ET.Element, path: str, text: str | None = None, **attributes: str) -> ET.Element:
+    """Append the elements of a '/'-separated path under ``parent``; the last gets the text."""
+    element = parent
+    for name in path.split("/"):
+        element = ET.SubElement(element, name)
+    element.text = text
+    element.attrib.update(attributes)
+    return element
+
+
+def _iso(value: date | datetime | str) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _balance(statement: ET.Element, code: str, amount_minor: int, currency: str, on: date | str) -> None:
+    balance = _add(statement, "Bal")
+    _add(balance, "Tp/CdOrPrtry/Cd", code)
+    _add(balance, "Amt", format_major(abs(amount_minor), currency), Ccy=currency)
+    _add(balance, "CdtDbtInd", "DBIT" if amount_minor < 0 else "CRDT")
+    _add(balance, "Dt/Dt", _iso(on))
+
+
+def _entry(statement: ET.Element, entry: Mapping[str, Any], currency: str, version: str) -> None:
+    credit_debit = entry["credit_debit"]
+    if credit_debit not in ("CRDT", "DBIT"):
+        raise ValueError(f"credit_debit must be CRDT or DBIT, not {credit_debit!r}")
+    element = _add(statement, "Ntry")
+    if entry.get("entry_ref"):
+        _add(element, "NtryRef", entry["entry_ref"])
+    _add(element, "Amt", format_major(entry["amount_minor"], currency), Ccy=currency)
+    _add(element, "CdtDbtInd", credit_debit)
+    status = entry.get("status", "BOOK")
+    _add(element, "Sts" if version == "camt.053.001.02" else "Sts/Cd", status)
+    _add(element, "BookgDt/Dt", _iso(entry["booking_date"]))
+    _add(element, "ValDt/Dt", _iso(entry.get("value_date") or entry["booking_date"]))
+    if entry.get("account_servicer_ref"):
+        _add(element, "AcctSvcrRef", entry["account_servicer_ref"])
+    # received or issued credit transfer, SEPA
+    family = "RCDT" if credit_debit == "CRDT" else "ICDT"
+    domain = _add(element, "BkTxCd/Domn")
+    _add(domain, "Cd", "PMNT")
+    family_code = _add(domain, "Fmly")
+    _add(family_code, "Cd", family)
+    _add(family_code, "SubFmlyCd", "ESCT")
+    details = _add(element, "NtryDtls/TxDtls")
+    _add(details, "Refs/EndToEndId", entry.get("end_to_end_id") or "NOTPROVIDED")
+    if entry.get("debtor_name"):
+        debtor = "RltdPties/Dbtr/Nm" if version == "camt.053.001.02" else "RltdPties/Dbtr/Pty/Nm"
+        _add(details, debtor, entry["debtor_name"])
+    remittance = entry.get("remittance") or ""
+    if remittance:
+        information = _add(details, "RmtInf")
+        lines = textwrap.wrap(remittance, REMITTANCE_LINE_LENGTH, break_on_hyphens=False) or [remittance]
+        for line in lines:
+            _add(information, "Ustrd", line)
+
+
+def write_camt053(
+    path: Path,
+    *,
+    statement_id: str,
+    iban: str,
+    currency: str,
+    opening_balance_minor: int,
+    entries: list[dict],
+    created_at: datetime,
+    version: str = "camt.053.001.08",
+) -> Path:
+    """Write one bank-to-customer statement with its entries, in ``version``'s schema.
+
+    Each entry: `amount_minor` (positive), `credit_debit` ('CRDT' money in, 'DBIT' money out),
+    `booking_date`, `value_date`, `account_servicer_ref`, `end_to_end_id`, `remittance` (split
+    into lines of 140 characters at spaces), `debtor_name`, optionally `status` ('BOOK', the
+    default, or 'PDNG') and `entry_ref`. The closing balance is the opening balance plus the
+    booked entries; both are dated the latest booking date (or the creation date if there are
+    no entries).
+    """
+    if version not in CAMT053_VERSIONS:
+        raise ValueError(f"Unsupported camt.053 version {version!r}; supported: {', '.join(CAMT053_VERSIONS)}")
+    currency = currency.upper()
+    namespace = f"urn:iso:std:iso:20022:tech:xsd:{version}"
+    # every element is in the document's default namespace, declared once on the root
+    document = ET.Element("Document", xmlns=namespace)
+    message = _add(document, "BkToCstmrStmt")
+    header = _add(message, "GrpHdr")
+    _add(header, "MsgId", statement_id)
+    _add(header, "CreDtTm", _iso(created_at))
+    statement = _add(message, "Stmt")
+    _add(statement, "Id", statement_id)
+    _add(statement, "CreDtTm", _iso(created_at))
+    account = _add(statement, "Acct")
+    _add(account, "Id/IBAN", iban)
+    _add(account, "Ccy", currency)
+    booked = [e for e in entries if e.get("status", "BOOK") == "BOOK"]
+    movement = sum(e["amount_minor"] if e["credit_debit"] == "CRDT" else -e["amount_minor"] for e in booked)
+    booking_dates = sorted(_iso(e["booking_date"]) for e in entries)
+    statement_date = booking_dates[-1] if booking_dates else created_at.date().isoformat()
+    _balance(statement, "OPBD", opening_balance_minor, currency, statement_date)
+    _balance(statement, "CLBD", opening_balance_minor + movement, currency, statement_date)
+    for entry in entries:
+        _entry(statement, entry, currency, version)
+    ET.indent(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(ET.tostring(document, encoding="UTF-8", xml_declaration=True))
+    return path
+
+
+# --- Stripe itemized payout reconciliation report ---------------------------------------------
+
+_MINOR_UNIT_COLUMNS = ("gross", "fee", "net")
+
+
+def _report_time(value: datetime | str | None) -> str:
+    """Report times are UTC without an offset: 2026-11-03 00:00:00."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value or ""
+
+
+def _report_row(row: Mapping[str, Any]) -> dict[str, str]:
+    currency = row["currency"]
+    values = dict(row)
+    if values.get("net") is None and values.get("gross") is not None:
+        values["net"] = values["gross"] - (values.get("fee") or 0)
+    out: dict[str, str] = {}
+    for f in STRIPE_PAYOUT_RECONCILIATION.fields:
+        value = values.get(f.source_key)
+        if value is None or value == "":
+            out[f.source_key] = ""
+        elif f.source_key in _MINOR_UNIT_COLUMNS:
+            out[f.source_key] = format_major(value, currency)
+        elif f.source_key == "customer_facing_amount":
+            out[f.source_key] = format_major(value, values.get("customer_facing_currency") or currency)
+        elif f.type == "currency":
+            out[f.source_key] = str(value).lower()
+        elif f.type == "utc_timestamp":
+            out[f.source_key] = _report_time(value)
+        else:
+            out[f.source_key] = str(value)
+    return out
+
+
+def write_stripe_payout_reconciliation(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write Stripe's itemized payout reconciliation report (CSV) with the report's header.
+
+    Each row is keyed by report column names; `gross`, `fee`, `net` (and `customer_facing_amount`)
+    are integer minor units of `currency` (of `customer_facing_currency`), written as decimals
+    in major units; `net` defaults to gross minus fee; times are datetimes (naive ones are UTC)
+    or strings already in the report's form.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = [f.source_key for f in STRIPE_PAYOUT_RECONCILIATION.fields]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(_report_row(row) for row in rows)
+    return path
