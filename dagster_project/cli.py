@@ -220,6 +220,12 @@ def cmd_exceptions(args: argparse.Namespace, home: ReconHome) -> int:
     )
 
 
+def cmd_chains(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.queries import chains
+
+    return _listing(args, home, lambda c: chains(c, business_date=args.date, profile=args.profile, status=args.status))
+
+
 def cmd_quarantine(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.queries import quarantine
 
@@ -236,6 +242,26 @@ def cmd_rules_check(args: argparse.Namespace, home: ReconHome) -> int:
         return 1
     _print([summarize(rule) for rule in result.rules], args.format)
     progress("rules", f"{len(result.rules)} rule(s) compile")
+    return 0
+
+
+def cmd_rules_diff(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.rules import RulesDiffError, diff_rules, render_diff
+    from dagster_project.resources import DBT_EXECUTABLE
+
+    try:
+        diff = diff_rules(home, args.base, DBT_EXECUTABLE)
+    except RulesDiffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(render_diff(diff, args.format))
+    summary = diff.summary
+    progress(
+        "rules",
+        f"{summary['matches_gained']} match(es) gained, {summary['matches_lost']} lost, "
+        f"{summary['matches_reattributed']} re-attributed; {summary['exceptions_appearing']} exception(s) "
+        f"appearing, {summary['exceptions_disappearing']} disappearing",
+    )
     return 0
 
 
@@ -283,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     exceptions.add_argument("--category")
     exceptions.set_defaults(handler=cmd_exceptions)
 
+    chained = listing("chains", "how far each order got along its chain (charge, payout, bank) and where it stopped")
+    chained.add_argument("--date", type=_date)
+    chained.add_argument("--status", choices=["complete", "waiting", "stopped"])
+    chained.set_defaults(handler=cmd_chains)
+
     quarantined = listing("quarantine", "rows rejected at the door, with file, row, field and reason")
     quarantined.set_defaults(handler=cmd_quarantine)
 
@@ -291,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = rule_commands.add_parser("check", help="compile every rule; list them or name the first error")
     check.add_argument("--format", choices=FORMATS, default="table")
     check.set_defaults(handler=cmd_rules_check)
+    diff = rule_commands.add_parser(
+        "diff",
+        help="run the rules at a git revision and in the working tree on this home's data; report what changes",
+    )
+    diff.add_argument("--base", required=True, metavar="GIT_REV", help="the revision to compare with (e.g. HEAD)")
+    diff.add_argument("--format", choices=FORMATS, default="table")
+    diff.set_defaults(handler=cmd_rules_diff)
     return parser
 
 

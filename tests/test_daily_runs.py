@@ -1,5 +1,6 @@
 """Daily runs: late data matches open expectations on a later day; the ledger keeps history."""
 
+import csv
 from datetime import date
 from pathlib import Path
 
@@ -15,14 +16,12 @@ def test_day_by_day_runs_reach_the_same_truth_and_version_the_ledger(tmp_path: P
     dataset = generate_demo_data(tmp_path / "incoming", days=3, orders_per_day=25, seed=11)
     for source_name, profile, path in dataset.files:
         recon(home, "ingest", str(path), "--source", source_name, "--profile", profile)
-    truth_rows = (tmp_path / "incoming" / "ground_truth.csv").read_text().splitlines()
-    # an order of the first day (#1001..#1025) whose charge comes the next day
-    late = next(
-        fields
-        for fields in (line.split(",") for line in truth_rows)
-        if fields[0] == "shopify_orders" and fields[5] == "late_charge" and int(fields[1][1:]) <= 1025
-    )
-    late_profile, late_order = late[4], late[1]
+    truth = list(csv.DictReader(open(tmp_path / "incoming" / "ground_truth.csv")))
+    # an order of the first day whose charge comes the next day
+    late = next(r for r in truth if r["source_name"] == "shopify_orders" and r["scenario"] == "late_charge")
+    late_profile, late_order = late["profile_id"], late["record_id"]
+    first_day_export = tmp_path / "incoming" / "shopify_orders" / late_profile / "orders_export_2026-11-01.csv"
+    assert late_order in {row["Name"] for row in csv.DictReader(open(first_day_export))}
     outcome_sql = """
         select status from marts.fct_reconciliation_outcomes
         where profile_id = ? and source_entry_id = ? and entry_type = 'order'

@@ -15,6 +15,14 @@ def _amount(minor: str) -> str:
     end"""
 
 
+# every match rule of a decision: its name, whether it passed, and the values it compared
+_CHECKS = """list_transform(
+    match_results,
+    lambda r: r.name || case when r.passed then ' ok' else ' FAILED' end
+        || ' (' || coalesce(r.expected, 'null') || ' vs ' || coalesce(r.actual, 'null') || ')'
+)"""
+
+
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     relation = connection.sql(sql, params=params)
     names = relation.columns
@@ -76,16 +84,19 @@ def matches(
             rule_name,
             source_name,
             source_record_id,
+            source_member_count as source_entries,
             target_source_name,
             target_record_id,
+            target_member_count as target_entries,
             identifier_name,
+            identifier_rank,
             identifier_value,
             {_amount("matched_amount_minor")} as amount,
             fct_matches.currency,
             {_amount("fee_minor")} as fee,
             passing_candidates,
             is_within_tolerance,
-            list_transform(match_results, lambda r: r.name || '=' || r.actual) as checks,
+            {_CHECKS} as checks,
             matched_at
         from marts.fct_matches
         left join config.currencies on currencies.currency_code = fct_matches.currency
@@ -123,9 +134,12 @@ def exceptions(
             age_days,
             rule_name,
             records,
+            identifier_name,
             failed_check,
+            failed_field,
             expected_value as expected,
             actual_value as actual,
+            {_CHECKS} as checks,
             {_amount("amount_at_stake_minor")} as amount_at_stake,
             fct_exceptions.currency
         from marts.fct_exceptions
@@ -151,6 +165,36 @@ def quarantine(connection: duckdb.DuckDBPyConnection, *, profile: str | None) ->
         )
         {where}
         order by source_file, source_row nulls first
+        """,
+        params,
+    )
+
+
+def chains(
+    connection: duckdb.DuckDBPyConnection, *, business_date: date | None, profile: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    """How far each flow (an order, a refund) got along its chain of rules, and where it stopped."""
+    where, params = _filters(business_date=business_date, profile_id=profile, chain_status=status)
+    return _rows(
+        connection,
+        f"""
+        select
+            profile_id,
+            business_date,
+            source_name,
+            source_entry_id as record_id,
+            entry_type,
+            legs_completed,
+            array_to_string(rule_path, ' > ') as legs,
+            chain_status,
+            stopped_at_rule,
+            exception_category,
+            {_amount("amount_minor")} as amount,
+            chains.currency
+        from marts.mart_chain_progress as chains
+        left join config.currencies on currencies.currency_code = chains.currency
+        {where}
+        order by profile_id, business_date, source_name, source_entry_id
         """,
         params,
     )

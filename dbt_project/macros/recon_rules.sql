@@ -39,11 +39,8 @@
 {#- Every rule, validated, highest priority first. -#}
 {% macro recon_rules() %}
     {%- set rules = [] -%}
-    {%- for macro_name in context.keys() | sort if macro_name.startswith('rule__') -%}
-        {%- set macro = context[macro_name] -%}
-        {%- set rule_file = macro.macro.original_file_path if macro.macro is defined else macro_name -%}
-        {%- set rule = macro() -%}
-        {%- do rules.append(recon_validate_rule(rule, rule_file)) -%}
+    {%- for definition in recon_rule_definitions() -%}
+        {%- do rules.append(recon_validate_rule(definition.rule, definition.file)) -%}
     {%- endfor -%}
     {#- a rule for some profiles may replace another rule for those profiles -#}
     {%- for rule in rules -%}
@@ -78,6 +75,18 @@
         {%- endfor -%}
     {%- endfor -%}
     {{ return(rules | sort(attribute='priority', reverse=true)) }}
+{% endmacro %}
+
+{#- Every rule macro's dict with the file it is in. A dbt unit test may override this macro
+    with its own rules ([{file: ..., rule: {...}}]) to test an operator or a cardinality. -#}
+{% macro recon_rule_definitions() %}
+    {%- set definitions = [] -%}
+    {%- for macro_name in context.keys() | sort if macro_name.startswith('rule__') -%}
+        {%- set macro = context[macro_name] -%}
+        {%- set rule_file = macro.macro.original_file_path if macro.macro is defined else macro_name -%}
+        {%- do definitions.append({'file': rule_file, 'rule': macro()}) -%}
+    {%- endfor -%}
+    {{ return(definitions) }}
 {% endmacro %}
 
 {% macro _rule_error(rule_file, rule_name, field, message) %}
@@ -315,7 +324,12 @@
         {%- set actual = match_rule.get('actual', 'null') -%}
         {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
     {%- endif -%}
-    {%- set field = match_rule.get('field', match_rule.get('target', match_rule.get('expression', ''))) %}
+    {%- set default_field = {
+        'amount_tolerance': 'amount_minor',
+        'date_window': 'effective_at' if 'min_lag_hours' in match_rule or 'max_lag_hours' in match_rule else 'business_date',
+        'sql': '',
+    }.get(type, match_rule.get('target', '')) -%}
+    {%- set field = match_rule.get('field', default_field) %}
     struct_pack(
         name := '{{ match_rule.name }}',
         type := '{{ type }}',

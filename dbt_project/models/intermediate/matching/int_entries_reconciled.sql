@@ -325,8 +325,8 @@ other_outcomes as (
         end as actual_value,
         cast(null as bigint) as variance_minor
     from entry_facts as entries
-    anti join expectations
-        on expectations.source_entry_id = entries.entry_id
+    anti join expectation_members
+        on expectation_members.entry_id = entries.entry_id
     anti join target_entries
         on target_entries.entry_id = entries.entry_id
 

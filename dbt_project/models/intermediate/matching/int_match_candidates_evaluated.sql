@@ -196,6 +196,9 @@ select
     match_results,
     list_bool_and(list_transform(match_results, lambda result: result.passed)) as all_passed,
     list_filter(match_results, lambda result: not result.passed)[1] as first_failure,
+    array_to_string(
+        list_transform(list_filter(match_results, lambda result: not result.passed), lambda result: result.name), ', '
+    ) as failed_checks,
     -- the order in which a target prefers its candidates, and an expectation its targets
     row_number() over (
         partition by target_unit_id
