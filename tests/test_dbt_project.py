@@ -102,6 +102,14 @@ REFUND_RULE = "Rule 'shopify_refund_to_stripe_refund' (macros/rules/shopify_refu
          [ORDER_RULE, "field 'profiles'", "must be a list of profile ids"]),
         ("'type': 'date_window',", "'type': 'sql',",
          [ORDER_RULE, "field 'match_rules[2].expression'", "is required for a 'sql' match rule"]),
+        ("'target': 'target.currency',", "'target': 'target.currancy',",
+         [ORDER_RULE, "field 'match_rules[0].target'", "unknown column 'currancy'"]),
+        ("'target_group_by': 'target.charge_ref',", "",
+         [ORDER_RULE, "field 'target_group_by'", "is required for a one_to_many rule"]),
+        ("'cardinality': 'one_to_many',", "'cardinality': 'many_to_many',",
+         [ORDER_RULE, "field 'cardinality'", "must be one_to_one, one_to_many or many_to_one"]),
+        ("'threshold': 0.9,", "'threshold': 1.5,",
+         ["Rule 'stripe_payout_to_bank_credit'", "field 'match_rules[3].threshold'", "between 0 and 1"]),
     ],
 )  # fmt: skip
 def test_a_bad_rule_fails_parse_naming_file_and_field(
@@ -109,9 +117,9 @@ def test_a_bad_rule_fails_parse_naming_file_and_field(
 ) -> None:
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    rule = project / "macros" / "rules" / "shopify_order_to_stripe_charge.sql"
+    rules = project / "macros" / "rules"
+    rule = next(path for path in sorted(rules.glob("*.sql")) if change in path.read_text())
     original = rule.read_text()
-    assert change in original
     rule.write_text(original.replace(change, replacement, 1))
     home = ReconHome(tmp_path / "home").ensure()
     result = _dbt(project, home, "parse")
@@ -128,6 +136,8 @@ def test_rules_check_lists_every_rule(tmp_path: Path) -> None:
     assert [r["rule_name"] for r in listed] == [
         "shopify_order_to_stripe_charge",
         "shopify_refund_to_stripe_refund",
+        "stripe_balance_to_payout",
+        "stripe_payout_to_bank_credit",
     ]
     assert listed[0]["identifiers"] == "order_id > customer_email_and_amount"
 
@@ -144,4 +154,20 @@ def test_rules_check_names_the_broken_rule(tmp_path: Path) -> None:
     assert result.error == (
         "Rule 'shopify_refund_to_stripe_refund' (macros/rules/shopify_refund_to_stripe_refund.sql), "
         "field 'window_days': must not be negative"
+    )
+
+
+def test_rules_check_knows_the_chart_of_accounts(tmp_path: Path) -> None:
+    from dagster_project.lib.rules import check_rules
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    rule = project / "macros" / "rules" / "stripe_payout_to_bank_credit.sql"
+    rule.write_text(rule.read_text().replace("'target_account': 'bank',", "'target_account': 'bank_acount',"))
+    result = check_rules(DBT, project)
+    assert result.rules == []
+    assert result.error is not None
+    assert result.error.startswith(
+        "Rule 'stripe_payout_to_bank_credit' (macros/rules/stripe_payout_to_bank_credit.sql), "
+        "field 'target_account': unknown account 'bank_acount'; the chart of accounts (seeds/accounts.csv) has: bank,"
     )

@@ -59,16 +59,23 @@ def summarize(rule: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_rules(dbt_executable: str, project_dir: Path = DBT_PROJECT_DIR) -> RulesCheck:
-    """Compile every rule in a scratch home, so a check never touches the real warehouse."""
+    """Compile every rule in a scratch home, so a check never touches the real warehouse. The
+    chart of accounts is loaded there first, so that a rule naming an unknown account fails."""
     with tempfile.TemporaryDirectory(prefix="recon-rules-") as scratch:
         home = ReconHome(Path(scratch)).ensure()
-        completed = subprocess.run(
-            [dbt_executable, "run-operation", "print_rules", "--profiles-dir", str(project_dir), "--quiet"],
-            cwd=project_dir,
-            env={**os.environ, **home.environment()},
-            capture_output=True,
-            text=True,
-        )
+
+        def dbt(*arguments: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [dbt_executable, *arguments, "--profiles-dir", str(project_dir), "--quiet"],
+                cwd=project_dir,
+                env={**os.environ, **home.environment()},
+                capture_output=True,
+                text=True,
+            )
+
+        completed = dbt("seed", "--select", "accounts")
+        if completed.returncode == 0:
+            completed = dbt("run-operation", "print_rules")
     output = completed.stdout + completed.stderr
     rules = parse_rules_output(output)
     if completed.returncode == 0 and rules is not None:

@@ -207,8 +207,9 @@
         {%- do fields.append(['identifiers[' ~ loop.index0 ~ '].target', identifier.target]) -%}
     {%- endfor -%}
     {%- for match_rule in rule.match_rules -%}
+        {%- set where = 'match_rules[' ~ loop.index0 ~ '].' -%}
         {%- for key in ['source', 'target', 'expression', 'expected', 'actual'] if match_rule.get(key) is string -%}
-            {%- do fields.append(['match_rules[' ~ loop.index0 ~ '].' ~ key, match_rule[key]]) -%}
+            {%- do fields.append([where ~ key, match_rule[key]]) -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- for key in ['source_group_by', 'target_group_by'] if rule[key] -%}
