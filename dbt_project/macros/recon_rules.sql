@@ -13,6 +13,8 @@
                     of `group_amount` over its members (default: the members' amount_minor),
                     whose dates are its latest member's and whose other fields are its first
                     member's, so every match rule, the amount tolerance too, applies to groups.
+                    A source entry without a group key waits alone for one (a payout is known
+                    days later) and is missing once its window has passed.
     filters         SQL predicates over `source` (the source-side staging entry)
     target_filters  SQL predicates over `target` (optional)
     identifiers     ordered list of {name, source, target} SQL expressions; the first one that
