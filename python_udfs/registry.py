@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import duckdb
 from duckdb.sqltypes import DOUBLE, VARCHAR, DuckDBPyType
@@ -18,22 +19,31 @@ class Udf:
     return_type: DuckDBPyType
 
 
+# names DuckDB does not use itself: its own jaro_winkler_similarity is case- and punctuation-sensitive
 UDFS: tuple[Udf, ...] = (
     Udf("normalize_reference", normalize_reference, [VARCHAR], VARCHAR),
-    Udf("token_set_similarity", token_set_similarity, [VARCHAR, VARCHAR], DOUBLE),
-    Udf("jaro_winkler_similarity", jaro_winkler_similarity, [VARCHAR, VARCHAR], DOUBLE),
+    Udf("similarity_token_set", token_set_similarity, [VARCHAR, VARCHAR], DOUBLE),
+    Udf("similarity_jaro_winkler", jaro_winkler_similarity, [VARCHAR, VARCHAR], DOUBLE),
 )
 
 
+_SCALAR_FUNCTIONS = "select function_name from duckdb_functions() where function_type = 'scalar'"
+
+
+@cache
+def _builtin_functions() -> frozenset[str]:
+    """The scalar functions DuckDB itself defines, from a fresh connection."""
+    with duckdb.connect() as fresh:
+        return frozenset(row[0] for row in fresh.execute(_SCALAR_FUNCTIONS).fetchall())
+
+
 def register_udfs(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Register every UDF on ``connection`` (idempotent) and return it."""
-    registered = {
-        row[0]
-        for row in connection.execute(
-            "select function_name from duckdb_functions() where function_type = 'scalar'"
-        ).fetchall()
-    }
+    """Register every UDF on ``connection`` (idempotent) and return it. A name DuckDB itself
+    uses is refused: the built-in would silently win."""
+    registered = {row[0] for row in connection.execute(_SCALAR_FUNCTIONS).fetchall()}
     for udf in UDFS:
+        if udf.name in _builtin_functions():
+            raise ValueError(f"UDF name {udf.name!r} is a DuckDB built-in function; give the UDF another name")
         if udf.name in registered:
             continue
         connection.create_function(

@@ -35,3 +35,20 @@ def test_registry_registers_every_udf_once_per_connection() -> None:
 def test_udfs_exist_only_where_registered() -> None:
     with pytest.raises(duckdb.CatalogException):
         duckdb.connect().sql("select normalize_reference('x')").fetchall()
+
+
+def test_similarity_udfs_ignore_case_and_punctuation_in_sql() -> None:
+    connection = register_udfs(duckdb.connect())
+    scores = connection.sql(
+        "select similarity_jaro_winkler('PO_ABC', 'po_abc'), similarity_token_set('Ada KELLER', 'keller, ada')"
+    ).fetchall()
+    assert scores == [(1.0, 1.0)]
+
+
+def test_a_udf_named_like_a_builtin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from python_udfs import registry
+
+    builtin = registry.Udf("jaro_winkler_similarity", registry.jaro_winkler_similarity, [], registry.DOUBLE)
+    monkeypatch.setattr(registry, "UDFS", (builtin,))
+    with pytest.raises(ValueError, match="'jaro_winkler_similarity' is a DuckDB built-in"):
+        registry.register_udfs(duckdb.connect())

@@ -17,7 +17,7 @@
                     days later) and is missing once its window has passed.
     filters         SQL predicates over `source` (the source-side staging entry)
     target_filters  SQL predicates over `target` (optional)
-    identifiers     ordered list of {name, source, target} SQL expressions; the first one that
+    identifiers     ordered list of {name, source, target}: SQL expressions; the first one that
                     finds candidates is used, the next ones are fallbacks
     match_rules     list of checks that must all pass, each {name, type, ...}:
                       equals            source, target, [category]
@@ -26,7 +26,9 @@
                                         min_lag_hours/max_lag_hours (between effective times)
                       contains          source (needle), target (haystack)
                       regex             target, pattern
-                      fuzzy             source, target, threshold in [0, 1], [scorer]
+                      fuzzy             source, target, threshold in [0, 1], [scorer:
+                                        token_set (default) or jaro_winkler, the project's UDFs
+                                        similarity_token_set / similarity_jaro_winkler]
                       sql               expression over `source` and `target`, [expected,
                                         actual] SQL expressions that explain a failure
                     every match rule may name the exception `category` its failure falls into
@@ -127,8 +129,8 @@
         {{ _rule_error(rule_file, rule.name, 'identifiers', 'needs at least one identifier') }}
     {%- endif -%}
     {%- for identifier in rule.identifiers -%}
-        {%- if 'source' not in identifier or 'target' not in identifier -%}
-            {{ _rule_error(rule_file, rule.name, 'identifiers[' ~ loop.index0 ~ ']', 'needs a source and a target expression') }}
+        {%- if 'source' not in identifier or 'target' not in identifier or 'name' not in identifier -%}
+            {{ _rule_error(rule_file, rule.name, 'identifiers[' ~ loop.index0 ~ ']', 'needs a name, a source and a target expression') }}
         {%- endif -%}
     {%- endfor -%}
     {%- for match_rule in rule.match_rules -%}
@@ -154,6 +156,9 @@
             {%- if match_rule.get('absolute_minor', 0) < 0 -%}
                 {{ _rule_error(rule_file, rule.name, where ~ '.absolute_minor', 'must not be negative, got ' ~ match_rule.absolute_minor) }}
             {%- endif -%}
+        {%- endif -%}
+        {%- if match_rule.type == 'fuzzy' and match_rule.get('scorer', 'token_set') not in ['token_set', 'jaro_winkler'] -%}
+            {{ _rule_error(rule_file, rule.name, where ~ '.scorer', "must be token_set or jaro_winkler, got '" ~ match_rule.scorer ~ "'") }}
         {%- endif -%}
         {%- if match_rule.type == 'fuzzy' and (match_rule.get('threshold', -1) < 0 or match_rule.get('threshold', -1) > 1) -%}
             {{ _rule_error(rule_file, rule.name, where ~ '.threshold', 'must be between 0 and 1, got ' ~ match_rule.get('threshold')) }}
@@ -290,7 +295,11 @@
         {%- set passed = 'coalesce(abs(target.amount_minor - source.amount_minor) <= ' ~ tolerance ~ ', false)' -%}
         {%- set expected = 'source.amount_minor' -%}
         {%- set actual = 'target.amount_minor' -%}
-        {%- set category = "case when target.amount_minor > source.amount_minor then 'amount_over' else 'amount_under' end" -%}
+        {%- if 'category' in match_rule -%}
+            {%- set category = "'" ~ match_rule.category ~ "'" -%}
+        {%- else -%}
+            {%- set category = "case when target.amount_minor > source.amount_minor then 'amount_over' else 'amount_under' end" -%}
+        {%- endif -%}
     {%- elif type == 'date_window' -%}
         {%- if 'min_lag_hours' in match_rule or 'max_lag_hours' in match_rule -%}
             {%- set lag = "(epoch(target.effective_at) - epoch(source.effective_at)) / 3600.0" -%}
@@ -316,7 +325,7 @@
         {%- set actual = match_rule.target -%}
         {%- set category = "'" ~ match_rule.get('category', 'metadata_mismatch') ~ "'" -%}
     {%- elif type == 'fuzzy' -%}
-        {%- set scorer = match_rule.get('scorer', 'token_set') ~ '_similarity' -%}
+        {%- set scorer = 'similarity_' ~ match_rule.get('scorer', 'token_set') -%}
         {%- set passed = 'coalesce(' ~ scorer ~ '(' ~ match_rule.source ~ ', ' ~ match_rule.target ~ ') >= ' ~ match_rule.threshold ~ ', false)' -%}
         {%- set expected = match_rule.source -%}
         {%- set actual = match_rule.target -%}

@@ -117,13 +117,14 @@ select
     expectations.target_account_name,
     expectations.profile_id || ':' || expectations.target_account_name || ':' || expectations.currency
         as expected_target_account_id,
-    -- a group is worth the sum of its members; its sign says which way the money moves
+    -- under a many-to-one rule an expectation (a group, or an entry waiting for its group key)
+    -- is worth the sum of its members' group amounts, whose sign says which way the money moves
     case
-        when expectations.group_key is null then first_member.amount_minor
+        when expectations.cardinality <> 'many_to_one' then first_member.amount_minor
         else abs(expectations.group_amount_minor)
     end as expected_amount_minor,
     case
-        when expectations.group_key is null then first_member.direction
+        when expectations.cardinality <> 'many_to_one' then first_member.direction
         when expectations.group_amount_minor >= 0 then 'DEBIT'
         else 'CREDIT'
     end as expected_direction,
