@@ -109,8 +109,8 @@ def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
     for totals in summary.values():
         totals["match_rate"] = f"{totals['matched'] / totals['entries']:.1%}" if totals["entries"] else "-"
     print(
-        f"\nReconciliation of {dataset.orders} orders and {dataset.balance_transactions} "
-        f"Stripe balance transactions, {dataset.first_day} .. {dataset.last_day}\n"
+        f"\nReconciliation of {dataset.orders} orders, {dataset.balance_transactions} Stripe balance "
+        f"transactions and {dataset.paypal_rows} PayPal activity rows, {dataset.first_day} .. {dataset.last_day}\n"
     )
     print(render(list(summary.values()), "table"))
     print(

@@ -1,17 +1,19 @@
-"""camt.053 statements and Stripe's payout reconciliation report: landed, typed, quarantined, staged."""
+"""camt.053 statements, Stripe's payout reconciliation report and PayPal's activity download: landed, typed,
+quarantined, staged."""
 
 import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
-from dagster_project.lib.formats import write_camt053, write_stripe_payout_reconciliation
+from dagster_project.lib.formats import write_camt053, write_paypal_activity, write_stripe_payout_reconciliation
 from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
 from dagster_project.lib.ingest import FileRejected, ensure_raw_schema, ingest_file
 from dagster_project.lib.sources import currency_minor_units
@@ -225,6 +227,37 @@ po_9Zz,2026-11-05 00:00:00,txn_3Cc,2026-11-03 12:00:00,2026-11-03 12:00:00,2026-
 po_9Zz,2026-11-05 00:00:00,txn_4Dd,2026-11-03 12:00:00,,,,eur,ten,0.30,9.70,charge,ch_4Dd,,,,,ch_4Dd,,
 po_9Zz,2026-11-05 00:00:00,,2026-11-03 12:00:00,,,,eur,10.00,0.30,9.70,charge,ch_5Ee,,,,,ch_5Ee,,
 po_9Zz,2026-11-05 25:00:00,txn_6Ff,2026-11-03 12:00:00,,,,eur,10.00,0.30,9.70,charge,ch_6Ff,,,,,ch_6Ff,,
+"""
+
+
+# PayPal's activity download with customized report fields (an extra Balance column the source
+# does not declare): a byte order mark, every field quoted, month-first dates (one without
+# leading zeros), local times with their zone abbreviation, signed amounts with a comma between
+# thousands; then rows that must be quarantined
+PAYPAL_ACTIVITY = """\ufeff"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net",\
+"From Email Address","To Email Address","Transaction ID","Item Title","Reference Txn ID","Invoice Number",\
+"Receipt ID","Balance","Subject","Balance Impact"
+"11/01/2026","10:15:32","PST","Ann Example","Express Checkout Payment","Completed","USD","1,234.56","-43.44",\
+"1,191.12","Ann@Example.com","shop@example.com","5TY12345AB678901C","Linen shirt","","#1001","3011-4441-2233-0001",\
+"1,191.12","Order #1001","Credit"
+"10/31/2026","23:59:59","PDT","Ann Example","Payment Refund","Completed","USD","-20.00","0.00","-20.00",\
+"shop@example.com","ann@example.com","7RF00000AB678901D","","5TY12345AB678901C","#1001","","1,171.12","","Debit"
+"1/5/2027","09:00:00","CET","","General Withdrawal","Completed","EUR","-12,431.37","0.00","-12,431.37",\
+"shop@example.com","","9WD00000AB678901E","","","","","0.00","","Debit"
+"11/02/2026","08:00:00","JST","Ken Tanaka","General Authorization","Pending","JPY","1,500","0","1,500",\
+"ken@example.com","shop@example.com","1AU00000AB678901F","","","#1002","","0","","Memo"
+"11/02/2026","10:00:00","PST","Bad Amount","Express Checkout Payment","Completed","USD","12,x0","-0.30","9.70",\
+"b@example.com","shop@example.com","2BA00000AB678901G","","","#1003","","","","Credit"
+"11/02/2026","10:00:00","PST","Bad Currency","Express Checkout Payment","Completed","XYZ","10.00","-0.30","9.70",\
+"b@example.com","shop@example.com","2BA00000AB678901H","","","#1004","","","","Credit"
+"02/30/2026","10:00:00","PST","Bad Date","Express Checkout Payment","Completed","USD","10.00","-0.30","9.70",\
+"b@example.com","shop@example.com","2BA00000AB678901I","","","#1005","","","","Credit"
+"11/02/2026","10:00:00","ZZT","Bad Zone","Express Checkout Payment","Completed","USD","10.00","-0.30","9.70",\
+"b@example.com","shop@example.com","2BA00000AB678901J","","","#1006","","","","Credit"
+"11/02/2026","10:00:00","PST","Bad Impact","Express Checkout Payment","Completed","USD","10.00","-0.30","9.70",\
+"b@example.com","shop@example.com","2BA00000AB678901K","","","#1007","","","","Credited"
+"11/02/2026","10:00:00","PST","Bad Separator","Express Checkout Payment","Completed","USD","10.00","-4,3","5.70",\
+"b@example.com","shop@example.com","2BA00000AB678901L","","","#1008","","","","Credit"
 """
 
 
@@ -442,6 +475,81 @@ def test_a_report_without_its_key_columns_is_rejected_whole(home: ReconHome, tmp
             ingest_file(connection, path, "stripe_payout_reconciliation", "acme_eu")
 
 
+PAYPAL_TIMESTAMP = "is not a timestamp (MM/DD/YYYY HH:MM:SS ZONE, ZONE a time zone such as PST or CET)"
+
+
+def test_paypal_activity_rows_are_typed_and_checked(home: ReconHome, tmp_path: Path) -> None:
+    path = _write(tmp_path / "Download.CSV", PAYPAL_ACTIVITY)
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "paypal_activity", "globex_us")
+        rows = _rows(connection, "select * from raw.paypal_activity order by _source_row")
+        quarantined = connection.sql(
+            "select source_file, source_row, field, reason, raw_record from raw.quarantine order by source_row"
+        ).fetchall()
+        types = dict(
+            connection.sql(
+                """
+                select column_name, data_type from information_schema.columns
+                where table_schema = 'raw' and table_name = 'paypal_activity'
+                """
+            ).fetchall()
+        )
+    assert types["occurred_at"] == "TIMESTAMP" and types["gross"] == "DECIMAL(18,4)"
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (10, 4, 6)
+    payment, refund, withdrawal, memo = rows
+    assert [row["_source_row"] for row in rows] == [2, 3, 4, 5]
+    # local times read with their zone and kept in UTC
+    assert payment["occurred_at"] == datetime(2026, 11, 1, 18, 15, 32)  # PST, UTC-8
+    assert refund["occurred_at"] == datetime(2026, 11, 1, 6, 59, 59)  # PDT, UTC-7
+    assert withdrawal["occurred_at"] == datetime(2027, 1, 5, 8, 0)  # CET, UTC+1
+    assert memo["occurred_at"] == datetime(2026, 11, 1, 23, 0)  # JST, UTC+9
+    assert (payment["local_time"], payment["time_zone"]) == ("10:15:32", "PST")
+    assert (payment["gross"], payment["fee"], payment["net"]) == (
+        Decimal("1234.56"), Decimal("-43.44"), Decimal("1191.12")
+    )  # fmt: skip
+    assert (payment["type"], payment["status"], payment["currency"], payment["balance_impact"]) == (
+        "Express Checkout Payment", "Completed", "USD", "Credit"
+    )  # fmt: skip
+    assert (payment["name"], payment["from_email"], payment["to_email"]) == (
+        "Ann Example", "Ann@Example.com", "shop@example.com"
+    )  # fmt: skip
+    assert (payment["transaction_id"], payment["invoice_number"], payment["item_title"]) == (
+        "5TY12345AB678901C", "#1001", "Linen shirt"
+    )  # fmt: skip
+    assert (payment["receipt_id"], payment["subject"], payment["reference_txn_id"]) == (
+        "3011-4441-2233-0001", "Order #1001", None
+    )  # fmt: skip
+    assert (refund["type"], refund["gross"], refund["net"], refund["balance_impact"]) == (
+        "Payment Refund", Decimal("-20.00"), Decimal("-20.00"), "Debit"
+    )  # fmt: skip
+    assert refund["reference_txn_id"] == "5TY12345AB678901C"
+    assert (withdrawal["type"], withdrawal["currency"], withdrawal["gross"], withdrawal["net"]) == (
+        "General Withdrawal", "EUR", Decimal("-12431.37"), Decimal("-12431.37")
+    )  # fmt: skip
+    assert (memo["currency"], memo["gross"], memo["balance_impact"], memo["status"]) == (
+        "JPY", Decimal("1500"), "Memo", "Pending"
+    )  # fmt: skip
+    assert {row[0] for row in quarantined} == {str(path)}
+    assert [row[1:4] for row in quarantined] == [
+        (6, "Gross", "field 'Gross': '12,x0' is not a decimal number"),
+        (7, "Currency", "field 'Currency': unknown currency 'XYZ' (not an ISO 4217 code)"),
+        (8, "Date", f"field 'Date': '02/30/2026 10:00:00 PST' {PAYPAL_TIMESTAMP}"),
+        (9, "Date", f"field 'Date': '11/02/2026 10:00:00 ZZT' {PAYPAL_TIMESTAMP}"),
+        (10, "Balance Impact", "field 'Balance Impact': 'Credited' is not one of Credit, Debit, Memo"),
+        (11, "Fee", "field 'Fee': '-4,3' is not a decimal number"),
+    ]
+    assert "12,x0" in quarantined[0][4] and "2BA00000AB678901G" in quarantined[0][4]
+
+
+def test_a_paypal_file_without_its_key_columns_is_rejected_whole(home: ReconHome, tmp_path: Path) -> None:
+    path = _write(tmp_path / "activity.csv", '"Date","Name","Gross"\n"11/01/2026","Ann","10.00"\n')
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(FileRejected, match=r"lacks required column\(s\) Time, TimeZone, Type, Status, Currency"):
+            ingest_file(connection, path, "paypal_activity", "acme_eu")
+
+
 # --- writers round-trip through the parser -----------------------------------------------------
 
 
@@ -533,6 +641,50 @@ def test_a_written_payout_report_reads_back_as_written(home: ReconHome, tmp_path
     assert loaded[0]["created_utc"] == datetime(2026, 11, 1, 10, 15, 32)
     assert (loaded[0]["customer_facing_amount"], loaded[0]["customer_facing_currency"]) == (Decimal("100.00"), "USD")
     assert loaded[2]["automatic_payout_effective_at"] == datetime(2026, 11, 4)
+
+
+def test_a_written_paypal_activity_download_reads_back_as_written(home: ReconHome, tmp_path: Path) -> None:
+    rows = [
+        {"at": datetime(2026, 7, 1, 14, 30, 5, tzinfo=ZoneInfo("Europe/Berlin")), "Name": "Ann Example",
+         "Type": "Express Checkout Payment", "Status": "Completed", "Currency": "EUR", "Gross": 123456,
+         "Fee": -4358, "From Email Address": "ann@example.com", "To Email Address": "shop@example.com",
+         "Transaction ID": "5TY12345AB678901C", "Invoice Number": "#1001"},
+        {"at": datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("America/Los_Angeles")), "Name": "Ann Example",
+         "Type": "Payment Refund", "Status": "Completed", "Currency": "USD", "Gross": -2000, "Fee": 0,
+         "From Email Address": "shop@example.com", "To Email Address": "ann@example.com",
+         "Transaction ID": "7RF00000AB678901D", "Reference Txn ID": "5TY12345AB678901C", "Invoice Number": "1001"},
+        {"at": datetime(2026, 11, 3, 23, 0, tzinfo=ZoneInfo("Asia/Tokyo")), "Type": "General Withdrawal",
+         "Status": "Completed", "Currency": "JPY", "Gross": -1500000, "Fee": 0, "Transaction ID": "9WD00000AB678901E"},
+        {"at": datetime(2026, 11, 4, 12, 0, tzinfo=UTC), "Type": "General Authorization", "Status": "Pending",
+         "Currency": "KWD", "Gross": 1234, "Fee": -5, "Net": 1229, "Balance Impact": "Memo",
+         "Transaction ID": "1AU00000AB678901F"},
+    ]  # fmt: skip
+    path = write_paypal_activity(tmp_path / "activity.csv", rows)
+    text = path.read_text()
+    assert text.startswith('"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net",')
+    assert '"07/01/2026","14:30:05","CEST"' in text and '"11/02/2026","09:00:00","PST"' in text
+    assert '"1,234.56","-43.58","1,190.98"' in text and '"-1,500,000","0","-1,500,000"' in text
+    with pytest.raises(ValueError, match="Not columns of the PayPal activity download: Amount"):
+        write_paypal_activity(tmp_path / "bad.csv", [{**rows[0], "Amount": 1}])
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "paypal_activity", "acme_eu")
+        loaded = _rows(connection, "select * from raw.paypal_activity order by _source_row")
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
+    for written, row in zip(rows, loaded, strict=True):
+        currency = written["Currency"]
+        assert row["occurred_at"] == written["at"].astimezone(UTC).replace(tzinfo=None)
+        assert row["currency"] == currency
+        assert _major(row["gross"], currency) == written["Gross"]
+        assert _major(row["fee"], currency) == written["Fee"]
+        assert _major(row["net"], currency) == written["Gross"] + written["Fee"]
+        assert (row["transaction_id"], row["type"], row["status"]) == (
+            written["Transaction ID"], written["Type"], written["Status"]
+        )  # fmt: skip
+        assert row["invoice_number"] == written.get("Invoice Number")
+        assert row["reference_txn_id"] == written.get("Reference Txn ID")
+    assert [row["balance_impact"] for row in loaded] == ["Credit", "Debit", "Debit", "Memo"]
+    assert [row["time_zone"] for row in loaded] == ["CEST", "PST", "JST", "UTC"]
 
 
 # --- staging -----------------------------------------------------------------------------------

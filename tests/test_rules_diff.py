@@ -88,7 +88,8 @@ def test_removing_the_email_identifier_loses_exactly_the_matches_it_found(
         demo_home,
         """
         select profile_id, source_entry_id, target_entry_id, rule_name, identifier_name
-        from marts.fct_matches where identifier_name = 'customer_email_and_amount'
+        from marts.fct_matches
+        where rule_name = 'shopify_order_to_stripe_charge' and identifier_name = 'customer_email_and_amount'
         """,
     )
     assert found_by_email, "the demo data has no match found by the email fallback"
@@ -118,7 +119,7 @@ def test_removing_the_email_identifier_loses_exactly_the_matches_it_found(
         demo_home,
         f"""
         select source_entry_id from marts.fct_matches
-        where identifier_name = 'customer_email_and_amount'
+        where rule_name = 'shopify_order_to_stripe_charge' and identifier_name = 'customer_email_and_amount'
             and business_date + {window_days} < (select max(business_date) from marts.fct_matches)
         """,
     )

@@ -2,16 +2,27 @@
 
 For every profile and day the generator writes a Shopify orders export (CSV, the export's own
 columns, one row per line item), a Stripe balance-transaction list (the API's JSON shape), the
-Stripe itemized payout reconciliation report of each day's payouts (CSV) and the bank's camt.053
-statement (XML). Stripe pays out each day the balance transactions of two days before, one payout
-per currency; the bank credits a payout the next day, with the payout id in the remittance text.
+Stripe itemized payout reconciliation report of each day's payouts (CSV), a PayPal activity
+download (CSV) and the bank's camt.053 statement (XML). Stripe pays out each day the balance
+transactions of two days before, one payout per currency; the bank credits a payout the next day,
+with the payout id in the remittance text.
+
+About one order in five is paid with PayPal: a PayPal payment carrying the order name as its
+invoice number, a PayPal refund for a refund. Every evening PayPal sweeps its balance to the bank
+with a withdrawal, which the bank credits the next day with the withdrawal's transaction id in the
+remittance text (on the same statement as that day's Stripe payouts). A PayPal payment does not
+say which withdrawal took it, so its part ends at its order; the withdrawal's leg to the bank is a
+flow of its own.
 
 Life's messiness is injected: missing and late charges, double charges, webhook duplicates,
 amount and currency mismatches, status conflicts, full and partial refunds, partial captures,
 disputes, charges found only by the customer's email and amount, look-alike orders of the same
 amount and day, charges with no reference at all, orphan charges, orders and charges on either
 side of midnight in the shop's time zone, bank credits with a mistyped payout id, payouts whose
-bank credit never came, a bank debit no rule explains, and malformed rows. Beside the files it
+bank credit never came, a bank debit no rule explains, and malformed rows; on the PayPal side, a
+payment sent without the invoice number (found by the customer's email and amount), a payment
+that never came, a payment of another amount, a withdrawal's bank credit with a mistyped id and
+a row with an impossible date. Beside the files it
 writes `ground_truth.csv`: for every record and role, the outcome a correct reconciliation
 reaches as of the last day.
 """
@@ -25,7 +36,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dagster_project.lib.formats import write_camt053, write_stripe_payout_reconciliation
+from dagster_project.lib.formats import write_camt053, write_paypal_activity, write_stripe_payout_reconciliation
 
 SHOPIFY_COLUMNS = [
     "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Currency",
@@ -68,6 +79,21 @@ DISPUTE_FEE = 1500
 TIMEZONES = {"acme_eu": "Europe/Berlin", "globex_us": "America/New_York"}  # seeds/profiles.csv
 IBANS = {"acme_eu": "DE89370400440532013000", "globex_us": "US00GLOBEX0000000001"}
 
+# the share of orders paid with PayPal, and (scenario, weight) for those; every profile sees
+# each kind of PayPal messiness at least once, on its first PayPal orders
+PAYPAL_SHARE = 0.2
+PAYPAL_SCENARIOS = [
+    ("paypal_matched", 80), ("paypal_found_by_email", 4), ("paypal_payment_missing", 4),
+    ("paypal_amount_mismatch", 4), ("paypal_refund", 6), ("paypal_partial_refund", 2),
+]  # fmt: skip
+PAYPAL_FIRST_SCENARIOS = ["paypal_found_by_email", "paypal_payment_missing", "paypal_amount_mismatch"]
+PAYPAL_METHOD = "PayPal Express Checkout"  # the Shopify export's Payment Method
+PAYPAL_ACCOUNTS = {"acme_eu": "paypal@acme-shop.example", "globex_us": "paypal@globex-store.example"}
+PAYPAL_BANK_NAMES = {"EUR": "PAYPAL EUROPE S.A R.L. ET CIE S.C.A", "USD": "PAYPAL INC"}
+PAYPAL_SWEEP_TIME = time(23)  # PayPal withdraws the day's balance at 23:00 in the shop's time zone
+PAYPAL_ID_ALPHABET = string.ascii_uppercase + string.digits
+WITHDRAWAL_WINDOW_DAYS = 5
+
 
 @dataclass
 class DemoDataset:
@@ -79,6 +105,7 @@ class DemoDataset:
     balance_transactions: int = 0
     payouts: int = 0
     bank_entries: int = 0
+    paypal_rows: int = 0
     ground_truth: Path | None = None
 
 
@@ -123,6 +150,15 @@ def _fee(amount_minor: int) -> int:
     return round(amount_minor * 29 / 1000) + 30
 
 
+def _paypal_fee(amount_minor: int) -> int:
+    return round(amount_minor * 349 / 10000) + 49
+
+
+def _paypal_id(rng: random.Random) -> str:
+    """A PayPal transaction id: 17 upper-case letters and digits."""
+    return "".join(rng.choices(PAYPAL_ID_ALPHABET, k=17))
+
+
 def generate_demo_data(
     out_dir: Path,
     *,
@@ -140,6 +176,7 @@ def generate_demo_data(
     dataset = DemoDataset(root=out_dir, first_day=first_day, last_day=last_day)
     truth = _Truth()
     names, weights = zip(*SCENARIOS, strict=True)
+    paypal_names, paypal_weights = zip(*PAYPAL_SCENARIOS, strict=True)
 
     def outcome_if_unmatched(business_day: date, window: int) -> tuple[str, str]:
         aged = (last_day - business_day).days > window
@@ -157,7 +194,7 @@ def generate_demo_data(
             return moment.astimezone(zone).date()  # noqa: B023 - the profile's zone
 
         def add_order(day: date, created: datetime, total_items: list, status: str, refunded: int,
-                      customer: str | None = None) -> tuple[str, int, str]:  # fmt: skip
+                      customer: str | None = None, payment_method: str = "Stripe") -> tuple[str, int, str]:  # fmt: skip
             """Write one order's export rows; return its name, total and the customer's email."""
             nonlocal order_number, shopify_id
             order_number += 1
@@ -181,7 +218,7 @@ def generate_demo_data(
                         _money(total) if first else "", "", "0.00" if first else "",
                         _shopify_time(created) if first else "", str(qty), product, _money(price),
                         product.upper().replace(" ", "-"), customer if first else "",
-                        "Stripe" if first else "", "", _money(refunded) if first else "",
+                        payment_method if first else "", "", _money(refunded) if first else "",
                         str(shopify_id) if first else "", "", "web" if first else "",
                     ]
                 )  # fmt: skip
@@ -202,9 +239,86 @@ def generate_demo_data(
         def key(record: dict) -> str:
             return f"stripe_balance_transactions:{record['id']}"
 
+        paypal_rows: list[dict] = []  # every row of the profile's PayPal activity downloads
+        paypal_first_scenarios = list(PAYPAL_FIRST_SCENARIOS)
+
+        def paypal_row(kind: str, moment: datetime, gross: int, fee: int, *, name: str, payer: str,
+                       payee: str, invoice: str | None = None, reference: str | None = None) -> dict:  # fmt: skip
+            """One completed row of the activity download, in the shop's time zone; fees are negative."""
+            row = {
+                "at": moment.astimezone(zone), "Name": name, "Type": kind, "Status": "Completed",  # noqa: B023
+                "Currency": currency, "Gross": gross, "Fee": fee, "From Email Address": payer,  # noqa: B023
+                "To Email Address": payee, "Transaction ID": _paypal_id(rng), "Reference Txn ID": reference,
+                "Invoice Number": invoice,
+            }  # fmt: skip
+            paypal_rows.append(row)  # noqa: B023 - the profile's rows
+            return row
+
+        def paypal_key(row: dict) -> str:
+            return f"paypal_activity:{row['Transaction ID']}"
+
+        def paypal_order(day: date, is_last_day: bool) -> None:
+            """An order paid with PayPal, its payment and any refund, with their ground truth."""
+            shop = profile  # noqa: B023 - the profile's
+            if paypal_first_scenarios:  # noqa: B023
+                scenario = paypal_first_scenarios.pop(0)  # noqa: B023
+            else:
+                scenario = rng.choices(paypal_names, paypal_weights)[0]
+            if scenario in ("paypal_refund", "paypal_partial_refund") and is_last_day:
+                scenario = "paypal_matched"
+            created = datetime.combine(day, time(8), tzinfo=UTC) + timedelta(seconds=rng.randint(0, 12 * 3600))
+            items = random_items()
+            total = sum(_order_amounts(items))
+            refunded = {
+                "paypal_refund": total,
+                "paypal_partial_refund": rng.randint(1, total // 100) * 100 // 2 or 100,
+            }.get(scenario, 0)
+            status = {0: "paid"}.get(refunded, "refunded" if refunded == total else "partially_refunded")
+            customer = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            name, total, email = add_order(day, created, items, status, refunded, customer, PAYPAL_METHOD)
+            order_key = f"shopify_orders:{name}"
+            if scenario == "paypal_payment_missing":
+                truth.add("shopify_orders", name, "order", shop, scenario,
+                          *outcome_if_unmatched(local_day(created), ORDER_WINDOW_DAYS))  # fmt: skip
+                return
+            amount = total
+            if scenario == "paypal_amount_mismatch":
+                amount = total + rng.choice([-1, 1]) * rng.randint(1, 500)
+            # PayPal carries the order name as the invoice number, sometimes without its '#'
+            invoice = name if rng.random() < 0.8 else name.lstrip("#")
+            payment = paypal_row(
+                "Express Checkout Payment", created + timedelta(minutes=rng.randint(1, 30)), amount,
+                -_paypal_fee(amount), name=customer, payer=email, payee=PAYPAL_ACCOUNTS[shop],
+                invoice=None if scenario == "paypal_found_by_email" else invoice,
+            )  # fmt: skip
+            if scenario == "paypal_amount_mismatch":
+                category = "amount_over" if amount > total else "amount_under"
+                truth.add("shopify_orders", name, "order", shop, scenario, "exception", category,
+                          paypal_key(payment))  # fmt: skip
+                truth.add("paypal_activity", payment["Transaction ID"], "payment", shop, scenario, "exception",
+                          category, order_key, side="target")  # fmt: skip
+                return
+            truth.add("shopify_orders", name, "order", shop, scenario, "matched",
+                      counterpart=paypal_key(payment))  # fmt: skip
+            truth.add("paypal_activity", payment["Transaction ID"], "payment", shop, scenario, "matched",
+                      counterpart=order_key, side="target")  # fmt: skip
+            if refunded:
+                refund = paypal_row(
+                    "Payment Refund", datetime.combine(day + timedelta(days=1), time(9), tzinfo=UTC), -refunded, 0,
+                    name=customer, payer=PAYPAL_ACCOUNTS[shop], payee=email, invoice=invoice,
+                    reference=payment["Transaction ID"],
+                )  # fmt: skip
+                truth.add("shopify_orders", name, "refund", shop, scenario, "matched",
+                          counterpart=paypal_key(refund))  # fmt: skip
+                truth.add("paypal_activity", refund["Transaction ID"], "refund", shop, scenario, "matched",
+                          counterpart=order_key, side="target")  # fmt: skip
+
         for day in _days(first_day, days):
             is_last_day = day == last_day
             for _ in range(orders_per_day):
+                if rng.random() < PAYPAL_SHARE:
+                    paypal_order(day, is_last_day)
+                    continue
                 scenario = rng.choices(names, weights)[0]
                 if scenario in ("late_charge", "refund", "partial_refund", "across_midnight") and is_last_day:
                     scenario = "matched"
@@ -393,6 +507,41 @@ def generate_demo_data(
                 truth.add("stripe_balance_transactions", record["id"], record["type"], profile, "not_paid_out_yet",
                           *outcome_if_unmatched(local_day(created), PAYOUT_WINDOW_DAYS), side="source")  # fmt: skip
 
+        # PayPal withdraws its balance to the bank every evening; the bank credits the withdrawal
+        # the next day with its transaction id in the remittance text
+        movements = sorted(paypal_rows, key=lambda row: (row["at"], row["Transaction ID"]))
+        balance = swept = 0
+        for sweep_day in _days(first_day, days):
+            sweep_at = datetime.combine(sweep_day, PAYPAL_SWEEP_TIME, tzinfo=zone)
+            while swept < len(movements) and movements[swept]["at"] < sweep_at:
+                balance += movements[swept]["Gross"] + movements[swept]["Fee"]
+                swept += 1
+            if balance <= 0:
+                continue
+            withdrawal = paypal_row("General Withdrawal", sweep_at, -balance, 0, name="",
+                                    payer=PAYPAL_ACCOUNTS[profile], payee="")  # fmt: skip
+            withdrawal_id, withdrawn, balance = withdrawal["Transaction ID"], balance, 0
+            bank_day = sweep_day + timedelta(days=1)
+            if bank_day > last_day:
+                truth.add("paypal_activity", withdrawal_id, "withdrawal", profile, "paypal_withdrawal",
+                          *outcome_if_unmatched(sweep_day, WITHDRAWAL_WINDOW_DAYS), side="source")  # fmt: skip
+                continue
+            mistyped = rng.random() < MISTYPED_REFERENCE_RATE
+            reference = _mistype(rng, withdrawal_id, PAYPAL_ID_ALPHABET, start=0) if mistyped else withdrawal_id
+            credit = {
+                "amount_minor": withdrawn, "credit_debit": "CRDT", "booking_date": bank_day,
+                "value_date": bank_day, "account_servicer_ref": _random_id(rng, "BKR", 16).upper(),
+                "end_to_end_id": "NOTPROVIDED", "debtor_name": PAYPAL_BANK_NAMES.get(currency, "PAYPAL"),
+                "remittance": f"PAYPAL TRANSFER {reference}",
+            }  # fmt: skip
+            statements.setdefault((currency, bank_day), []).append(credit)
+            bank_key = f"camt053:{credit['account_servicer_ref']}"
+            scenario = "paypal_mistyped_reference" if mistyped else "paypal_withdrawal"
+            truth.add("paypal_activity", withdrawal_id, "withdrawal", profile, scenario, "matched",
+                      counterpart=bank_key, side="source")  # fmt: skip
+            truth.add("camt053", credit["account_servicer_ref"], "bank_credit", profile, scenario, "matched",
+                      counterpart=f"paypal_activity:{withdrawal_id}", side="target")  # fmt: skip
+
         # a bank fee no rule explains
         if statements:
             first_statement = min(statements)
@@ -442,6 +591,23 @@ def generate_demo_data(
             _write_stripe(stripe_path, records)
             dataset.balance_transactions += len(records)
             dataset.files.append(("stripe_balance_transactions", profile, stripe_path))
+            paypal_path = out_dir / "paypal_activity" / profile / f"activity_{day}.csv"
+            rows = sorted((r for r in paypal_rows if r["at"].date() == day), key=lambda r: r["at"])
+            if bad_rows and day == first_day:
+                # a payment dated a day the calendar does not have
+                broken = {
+                    "at": datetime.combine(day, time(22), tzinfo=UTC).astimezone(zone), "Date": f"02/30/{day:%Y}",
+                    "Name": "Broken Row", "Type": "Express Checkout Payment", "Status": "Completed",
+                    "Currency": currency, "Gross": 1000, "Fee": -_paypal_fee(1000),
+                    "From Email Address": "broken@example.com", "To Email Address": PAYPAL_ACCOUNTS[profile],
+                    "Transaction ID": _paypal_id(rng), "Invoice Number": "#99998",
+                }  # fmt: skip
+                rows.append(broken)
+                truth.add("paypal_activity", broken["Transaction ID"], "payment", profile, "invalid_date",
+                          "quarantined", "invalid_input", file=paypal_path.name, row=len(rows) + 1)  # fmt: skip
+            write_paypal_activity(paypal_path, rows)
+            dataset.paypal_rows += len(rows)
+            dataset.files.append(("paypal_activity", profile, paypal_path))
 
     ground_truth = out_dir / "ground_truth.csv"
     ground_truth.parent.mkdir(parents=True, exist_ok=True)
@@ -518,10 +684,11 @@ def _report_row(record: dict, payout_id: str, effective: date) -> dict:
     }
 
 
-def _mistype(rng: random.Random, reference: str) -> str:
-    """The reference with one character after its prefix replaced, as a typing slip does."""
-    position = rng.randrange(3, len(reference))
-    replacement = rng.choice([c for c in string.ascii_letters + string.digits if c != reference[position]])
+def _mistype(rng: random.Random, reference: str, alphabet: str = string.ascii_letters + string.digits,
+             start: int = 3) -> str:  # fmt: skip
+    """The reference with one character from ``start`` on (after its prefix) replaced, as a typing slip does."""
+    position = rng.randrange(start, len(reference))
+    replacement = rng.choice([c for c in alphabet if c != reference[position]])
     return reference[:position] + replacement + reference[position + 1 :]
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dagster_project.lib.sources import STRIPE_PAYOUT_RECONCILIATION, currency_minor_units
+from dagster_project.lib.sources import PAYPAL_DATE_FORMAT, STRIPE_PAYOUT_RECONCILIATION, currency_minor_units
 
 CAMT053_VERSIONS = ("camt.053.001.02", "camt.053.001.08")
 # an unstructured remittance line holds at most 140 characters
@@ -193,4 +193,72 @@ def write_stripe_payout_reconciliation(path: Path, rows: Iterable[Mapping[str, A
         writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
         writer.writeheader()
         writer.writerows(_report_row(row) for row in rows)
+    return path
+
+
+# --- PayPal activity download -------------------------------------------------------------------
+
+# the activity download's default columns, in the export's order
+PAYPAL_ACTIVITY_COLUMNS = [
+    "Date", "Time", "TimeZone", "Name", "Type", "Status", "Currency", "Gross", "Fee", "Net",
+    "From Email Address", "To Email Address", "Transaction ID", "Shipping Address", "Address Status",
+    "Item Title", "Item ID", "Shipping and Handling Amount", "Insurance Amount", "Sales Tax",
+    "Option 1 Name", "Option 1 Value", "Option 2 Name", "Option 2 Value", "Reference Txn ID",
+    "Invoice Number", "Custom Number", "Quantity", "Receipt ID", "Balance", "Address Line 1",
+    "Address Line 2/District/Neighborhood", "Town/City",
+    "State/Province/Region/County/Territory/Prefecture/Republic", "Zip/Postal Code", "Country",
+    "Contact Phone Number", "Subject", "Note", "Country Code", "Balance Impact",
+]  # fmt: skip
+_PAYPAL_AMOUNT_COLUMNS = ("Gross", "Fee", "Net", "Balance")
+
+
+def format_paypal_amount(amount_minor: int, currency: str) -> str:
+    """Minor units as the activity download writes them: 123456 USD -> "1,234.56", -1500 JPY -> "-1,500"."""
+    return f"{Decimal(format_major(amount_minor, currency)):,f}"
+
+
+def _paypal_row(row: Mapping[str, Any]) -> dict[str, str]:
+    values = dict(row)
+    currency = values["Currency"]
+    if values.get("Net") is None and values.get("Gross") is not None:
+        values["Net"] = values["Gross"] + (values.get("Fee") or 0)
+    if not values.get("Balance Impact") and values.get("Net") is not None:
+        values["Balance Impact"] = "Credit" if values["Net"] >= 0 else "Debit"
+    moment = values.pop("at", None)
+    if moment is not None:
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise ValueError(f"'at' must be a datetime with its time zone, not {moment!r}")
+        values.setdefault("Date", moment.strftime(PAYPAL_DATE_FORMAT))
+        values.setdefault("Time", moment.strftime("%H:%M:%S"))
+        values.setdefault("TimeZone", moment.tzname())
+    unknown = set(values) - set(PAYPAL_ACTIVITY_COLUMNS)
+    if unknown:
+        raise ValueError(f"Not columns of the PayPal activity download: {', '.join(sorted(unknown))}")
+    out: dict[str, str] = {}
+    for column in PAYPAL_ACTIVITY_COLUMNS:
+        value = values.get(column)
+        if value is None:
+            out[column] = ""
+        elif column in _PAYPAL_AMOUNT_COLUMNS and isinstance(value, int):
+            out[column] = format_paypal_amount(value, currency)
+        else:
+            out[column] = str(value)
+    return out
+
+
+def write_paypal_activity(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write a PayPal activity download (CSV, every field quoted) with the export's default columns.
+
+    Each row is keyed by export column names. `Gross`, `Fee`, `Net` (and `Balance`) are signed
+    integer minor units of `Currency` (a fee PayPal takes is negative), written as decimals in
+    major units with a comma between thousands; `Net` defaults to gross plus fee and `Balance
+    Impact` to Credit or Debit by the sign of the net. `at`, a datetime with its time zone, gives
+    `Date` (MM/DD/YYYY), `Time` and `TimeZone` (the zone's abbreviation, e.g. CET); they may also
+    be given as strings. Other columns are written as given, missing ones empty.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=PAYPAL_ACTIVITY_COLUMNS, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(_paypal_row(row) for row in rows)
     return path

@@ -31,6 +31,16 @@ TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H
 # a "utc_timestamp" may also come without an offset, and then it is UTC
 UTC_TIMESTAMP_FORMATS = (*TIMESTAMP_FORMATS, "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f")
 DATE_FORMAT = "%Y-%m-%d"
+# UTC offsets of the time zone abbreviations exports write after a local time (a format's
+# trailing %Z); CST is North American Central time, as PayPal writes it
+TIME_ZONE_OFFSETS = {
+    "UTC": "+0000", "GMT": "+0000", "WET": "+0000", "WEST": "+0100", "BST": "+0100",
+    "CET": "+0100", "CEST": "+0200", "EET": "+0200", "EEST": "+0300", "MSK": "+0300",
+    "HST": "-1000", "AKST": "-0900", "AKDT": "-0800", "PST": "-0800", "PDT": "-0700",
+    "MST": "-0700", "MDT": "-0600", "CST": "-0600", "CDT": "-0500", "EST": "-0500", "EDT": "-0400",
+    "JST": "+0900", "KST": "+0900", "HKT": "+0800", "SGT": "+0800", "AWST": "+0800",
+    "ACST": "+0930", "ACDT": "+1030", "AEST": "+1000", "AEDT": "+1100", "NZST": "+1200", "NZDT": "+1300",
+}  # fmt: skip
 CAMT053_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}")
 
 
@@ -313,24 +323,47 @@ def _text(f: Field) -> pl.Expr:
     return pl.col(f"_text:{f.source_key}")
 
 
-def _cast_expression(f: Field, lowercase_currency: bool) -> pl.Expr:
+def _field_text(f: Field) -> pl.Expr:
+    """The text the field's value is read from: its column's, followed by those it is joined
+    with; blank is null."""
     text = _text(f).str.strip_chars()
-    text = pl.when(text == "").then(None).otherwise(text)
+    if f.joined_with:
+        parts = [text, *(pl.col(f"_text:{key}").str.strip_chars() for key in f.joined_with)]
+        text = pl.concat_str(parts, separator=" ", ignore_nulls=True)
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _with_zone_offset(text: pl.Expr) -> pl.Expr:
+    """A trailing time zone abbreviation replaced by its UTC offset (null if it is unknown)."""
+    zone = text.str.extract(r"\s([A-Za-z]{1,5})$", 1)
+    offset = zone.str.to_uppercase().replace_strict(TIME_ZONE_OFFSETS, default=None, return_dtype=pl.String)
+    return pl.when(zone.is_null()).then(text).otherwise(pl.concat_str([text.str.replace(r"[A-Za-z]+$", ""), offset]))
+
+
+def _parse_timestamp(text: pl.Expr, fmt: str) -> pl.Expr:
+    """A timestamp in UTC, without its zone; a format's trailing %Z reads a zone abbreviation."""
+    if fmt.endswith("%Z"):
+        text, fmt = _with_zone_offset(text), fmt[:-2] + "%z"
+    parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
+    return parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+
+
+def _cast_expression(f: Field, lowercase_currency: bool) -> pl.Expr:
+    text = _field_text(f)
     if f.type == "decimal":
+        if f.thousands_separator:
+            separator = re.escape(f.thousands_separator)
+            grouped = text.str.contains(rf"^[+-]?\d{{1,3}}({separator}\d{{3}})+(\.\d*)?$")
+            text = pl.when(grouped).then(text.str.replace_all(separator, "")).otherwise(text)
         return text.cast(dtype_of("decimal"), strict=False)
     if f.type == "integer":
         return text.cast(pl.Int64, strict=False)
     if f.type in ("timestamp", "utc_timestamp"):
         # a time without an offset is read as UTC, so only "utc_timestamp" lists such formats
-        parsed = [
-            text.str.to_datetime(fmt, strict=False, time_unit="us")
-            .dt.convert_time_zone("UTC")
-            .dt.replace_time_zone(None)
-            for fmt in (TIMESTAMP_FORMATS if f.type == "timestamp" else UTC_TIMESTAMP_FORMATS)
-        ]
-        return pl.coalesce(parsed)
+        formats = f.formats or (TIMESTAMP_FORMATS if f.type == "timestamp" else UTC_TIMESTAMP_FORMATS)
+        return pl.coalesce([_parse_timestamp(text, fmt) for fmt in formats])
     if f.type == "date":
-        return text.str.to_date(DATE_FORMAT, strict=False)
+        return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in f.formats or (DATE_FORMAT,)])
     if f.type == "unix_timestamp":
         return pl.from_epoch(text.cast(pl.Int64, strict=False), time_unit="s").cast(pl.Datetime("us"))
     if f.type == "currency":
@@ -338,15 +371,29 @@ def _cast_expression(f: Field, lowercase_currency: bool) -> pl.Expr:
     return text
 
 
-def _type_description(field_type: str) -> str:
-    return {
-        "decimal": "a decimal number",
-        "integer": "a whole number",
-        "timestamp": "a timestamp (e.g. 2026-11-01 10:15:32 +0100)",
-        "utc_timestamp": "a timestamp (e.g. 2026-11-01 10:15:32, UTC unless an offset is given)",
-        "unix_timestamp": "a Unix timestamp in seconds",
-        "date": "a date (YYYY-MM-DD)",
-    }.get(field_type, field_type)
+_TYPE_DESCRIPTIONS = {
+    "decimal": "a decimal number",
+    "integer": "a whole number",
+    "timestamp": "a timestamp (e.g. 2026-11-01 10:15:32 +0100)",
+    "utc_timestamp": "a timestamp (e.g. 2026-11-01 10:15:32, UTC unless an offset is given)",
+    "unix_timestamp": "a Unix timestamp in seconds",
+    "date": "a date (YYYY-MM-DD)",
+}
+# how a declared format is shown in an error: %m/%d/%Y %H:%M:%S %Z -> MM/DD/YYYY HH:MM:SS ZONE
+_FORMAT_PARTS = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH", "%M": "MM", "%S": "SS", "%z": "+HHMM", "%Z": "ZONE"}
+
+
+def _type_description(f: Field) -> str:
+    described = _TYPE_DESCRIPTIONS.get(f.type, f.type)
+    if not f.formats:
+        return described
+    shown = []
+    for fmt in f.formats:
+        for directive, part in _FORMAT_PARTS.items():
+            fmt = fmt.replace(directive, part)
+        shown.append(fmt)
+    zone = ", ZONE a time zone such as PST or CET" if any(fmt.endswith("%Z") for fmt in f.formats) else ""
+    return f"{described.split(' (')[0]} ({' or '.join(shown)}{zone})"
 
 
 def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
@@ -354,8 +401,9 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
     currencies = sorted(known_currencies())
     problems: list[tuple[str, pl.Expr]] = []
     for f in source.fields:
-        raw = _text(f).str.strip_chars()
-        present = raw.is_not_null() & (raw != "")
+        column_text = _text(f).str.strip_chars()
+        present = column_text.is_not_null() & (column_text != "")
+        raw = _field_text(f)
         value = pl.col(f.column)
         label = f"field '{f.source_key}'"
         if f.type == "decimal":
@@ -372,7 +420,7 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                 (
                     f.source_key,
                     pl.when(present & value.is_null())
-                    .then(pl.format(f"{label}: '{{}}' is not {_type_description(f.type)}", raw))
+                    .then(pl.format(f"{label}: '{{}}' is not {_type_description(f)}", raw))
                     .otherwise(None),
                 )
             )

@@ -28,6 +28,14 @@ class Field:
     required_unless: str | None = None
     # when set, the only values the field may take
     allowed: tuple[str, ...] = ()
+    # when set, the texts of these other declared columns follow this one's (joined with a
+    # space) before the value is cast: a timestamp exported as a date, a time and a time zone
+    joined_with: tuple[str, ...] = ()
+    # when set, the strptime formats the value is read with instead of its type's defaults; a
+    # trailing %Z reads a time zone abbreviation (PST, CET, ...)
+    formats: tuple[str, ...] = ()
+    # when set, the thousands separator a decimal may carry between groups of three digits
+    thousands_separator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,8 +177,53 @@ CAMT053 = Source(
     ),
 )
 
+# PayPal's activity download (Reports > Activity download, CSV) under its default column names.
+# Dates are month first, as PayPal documents the export (MM/DD/YYYY); the time is the account's
+# local time, its zone an abbreviation (PST, PDT, CET, ...). Amounts are signed decimals in major
+# units with a comma between thousands (-1,234.56): Gross and Net are negative when money leaves
+# the balance, and Fee is negative when PayPal takes one.
+PAYPAL_DATE_FORMAT = "%m/%d/%Y"
+PAYPAL_ACTIVITY = Source(
+    name="paypal_activity",
+    format="csv",
+    raw_table="paypal_activity",
+    default_account="paypal_clearing",
+    description="PayPal activity download (CSV, Reports > Activity download)",
+    fields=(
+        Field(
+            "occurred_at",
+            "Date",
+            "timestamp",
+            required=True,
+            joined_with=("Time", "TimeZone"),
+            formats=(f"{PAYPAL_DATE_FORMAT} %H:%M:%S %Z",),
+        ),
+        Field("local_time", "Time", required=True),
+        Field("time_zone", "TimeZone", required=True),
+        Field("name", "Name"),
+        Field("type", "Type", required=True),
+        Field("status", "Status", required=True),
+        Field("currency", "Currency", "currency", required=True),
+        Field("gross", "Gross", "decimal", required=True, thousands_separator=","),
+        Field("fee", "Fee", "decimal", thousands_separator=","),
+        Field("net", "Net", "decimal", required=True, thousands_separator=","),
+        Field("from_email", "From Email Address"),
+        Field("to_email", "To Email Address"),
+        Field("transaction_id", "Transaction ID", required=True),
+        Field("item_title", "Item Title"),
+        Field("reference_txn_id", "Reference Txn ID"),
+        Field("invoice_number", "Invoice Number"),
+        Field("custom_number", "Custom Number"),
+        Field("receipt_id", "Receipt ID"),
+        Field("subject", "Subject"),
+        Field("note", "Note"),
+        Field("balance_impact", "Balance Impact", allowed=("Credit", "Debit", "Memo")),
+    ),
+)
+
 SOURCES: dict[str, Source] = {
-    s.name: s for s in (SHOPIFY_ORDERS, STRIPE_BALANCE_TRANSACTIONS, STRIPE_PAYOUT_RECONCILIATION, CAMT053)
+    s.name: s
+    for s in (SHOPIFY_ORDERS, STRIPE_BALANCE_TRANSACTIONS, STRIPE_PAYOUT_RECONCILIATION, CAMT053, PAYPAL_ACTIVITY)
 }
 
 

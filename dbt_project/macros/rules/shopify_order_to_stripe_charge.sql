@@ -17,6 +17,7 @@
     'filters': [
         "source.entry_type = 'order'",
         "source.status <> 'voided'",
+        "coalesce(json_extract_string(source.metadata, '$.payment_method'), '') not ilike '%paypal%'",
     ],
     'target_filters': [
         "target.entry_type = 'charge'",

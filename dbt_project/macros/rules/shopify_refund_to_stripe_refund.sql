@@ -11,6 +11,7 @@
     'window_days': 5,
     'filters': [
         "source.entry_type = 'refund'",
+        "coalesce(json_extract_string(source.metadata, '$.payment_method'), '') not ilike '%paypal%'",
     ],
     'target_filters': [
         "target.entry_type = 'refund'",

@@ -1,6 +1,8 @@
 {#- A Stripe payout arrives in the bank as one credit whose remittance text carries the payout
     id. A credit whose reference was mistyped is found by its amount and currency, and accepted
-    when the reference it carries is close enough to the payout id. -#}
+    when the reference it carries is close enough to the payout id.
+    Only credits that name the processor are looked at, so another processor's credit of the
+    same amount is never tried. -#}
 {% macro rule__stripe_payout_to_bank_credit() %}
 {{ return({
     'name': 'stripe_payout_to_bank_credit',
@@ -16,6 +18,7 @@
     ],
     'target_filters': [
         "target.entry_type = 'bank_credit'",
+        "concat_ws(' ', target.description, json_extract_string(target.metadata, '$.debtor_name')) ilike '%stripe%'",
     ],
     'identifiers': [
         {'name': 'payout_reference',

@@ -15,6 +15,8 @@ staged as (
     select * from {{ ref('stg_stripe__balance_transactions') }}
     union all by name
     select * from {{ ref('stg_bank__camt053_entries') }}
+    union all by name
+    select * from {{ ref('stg_paypal__activity') }}
 
 ),
 
