@@ -30,7 +30,6 @@ DBT = CHECKOUT / ".venv" / "bin" / "dbt"
 FLOOR_SQL = BENCH_DIR / "floor.sql"
 RESULTS = BENCH_DIR / "results" / "latest.json"
 PROFILES = 2  # demo_data.PROFILES
-ORDER_RULE = "shopify_order_to_stripe_charge"
 MATCHING_MODELS = (
     "int_expectations_created",
     "int_match_candidates_evaluated",
@@ -41,6 +40,91 @@ FLOOR_REPEATS = 3
 FAILED = ("error", "fail", "runtime error")  # dbt node statuses that mean something broke
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 Measured = tuple[int, float, float | None]  # exit code, seconds, peak RSS MB
+
+# The floor's matches against the product's, per rule: pairs (a match, a group named by its
+# first member, with both member counts) and member pairs (every source member with every
+# target member; the floor lists a group's members when it has several; the product's come from
+# the outcomes, where a member's counterpart is the other side's first member, so both sides
+# are read)
+FLOOR_COMPARISON = """
+with
+
+matches as (
+
+    select
+        coalesce(floor.rule_name, product.rule_name) as rule_name,
+        floor.rule_name is not null as in_floor,
+        product.rule_name is not null as in_product
+    from bench.floor_matches as floor
+    full join marts.fct_matches as product
+        on product.rule_name = floor.rule_name
+        and product.profile_id = floor.profile_id
+        and product.source_record_id = floor.source_record_id
+        and product.target_record_id = floor.target_record_id
+        and product.source_member_count = floor.source_member_count
+        and product.target_member_count = floor.target_member_count
+
+),
+
+floor_members as (
+
+    select distinct floor.rule_name, floor.profile_id, source.id as source_id, target.id as target_id
+    from bench.floor_matches as floor,
+        unnest(coalesce(floor.source_record_ids, [floor.source_record_id])) as source(id),
+        unnest(coalesce(floor.target_record_ids, [floor.target_record_id])) as target(id)
+
+),
+
+product_members as (
+
+    select rule_name, profile_id, source_entry_id as source_id, counterpart_source_entry_id as target_id
+    from marts.fct_reconciliation_outcomes
+    where side = 'source' and status = 'matched'
+    union
+    select rule_name, profile_id, counterpart_source_entry_id, source_entry_id
+    from marts.fct_reconciliation_outcomes
+    where side = 'target' and status = 'matched'
+
+),
+
+members as (
+
+    select
+        coalesce(floor.rule_name, product.rule_name) as rule_name,
+        floor.rule_name is not null as in_floor,
+        product.rule_name is not null as in_product
+    from floor_members as floor
+    full join product_members as product
+        on product.rule_name = floor.rule_name
+        and product.profile_id = floor.profile_id
+        and product.source_id = floor.source_id
+        and product.target_id = floor.target_id
+
+),
+
+by_rule as (
+
+    select rule_name, count_if(in_floor) as floor_pairs, count_if(in_product) as product_pairs,
+        count_if(in_floor and in_product) as agreeing_pairs
+    from matches
+    group by rule_name
+
+),
+
+members_by_rule as (
+
+    select rule_name, count_if(in_floor) as floor_member_pairs, count_if(in_product) as product_member_pairs,
+        count_if(in_floor and in_product) as agreeing_member_pairs
+    from members
+    group by rule_name
+
+)
+
+select *
+from by_rule
+full join members_by_rule using (rule_name)
+order by rule_name
+"""
 
 
 @dataclass
@@ -151,8 +235,6 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool) -
 
     home = ReconHome(home_dir.resolve()).activate()  # before any other product import
 
-    import duckdb
-
     from dagster_project.lib.demo_data import generate_demo_data
     from dagster_project.lib.evaluation import evaluate
     from dagster_project.lib.ingest import ensure_raw_schema, ingest_file
@@ -229,36 +311,14 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool) -
 
     if not skip_floor:
         log(f"n={size}: floor, best of {FLOOR_REPEATS}")
-        connection = duckdb.connect(str(home.warehouse))
-        try:
+        with connect(home.warehouse) as connection:  # with the project's UDFs
             reset_peak_rss()
             best, runs = run_floor(connection)
             stages.append(Stage("floor", best, rows_loaded, peak_rss_mb()))
-            floor_pairs, product_pairs, agreeing = connection.execute(
-                """
-                select
-                    (select count(*) from bench.floor_matches),
-                    (select count(*) from marts.fct_matches where rule_name = $rule),
-                    (
-                        select count(*)
-                        from bench.floor_matches as floor
-                        inner join marts.fct_matches as product
-                            on product.rule_name = $rule
-                            and product.profile_id = floor.profile_id
-                            and product.source_record_id = floor.order_name
-                            and product.target_record_id = floor.charge_id
-                    )
-                """,
-                {"rule": ORDER_RULE},
-            ).fetchall()[0]
-        finally:
-            connection.close()
-        result["floor"] = {
-            "runs_seconds": runs,
-            "pairs": floor_pairs,
-            "product_pairs": product_pairs,
-            "agreeing_pairs": agreeing,
-        }
+            cursor = connection.execute(FLOOR_COMPARISON)
+            columns = [column[0] for column in cursor.description]
+            by_rule = {row[0]: dict(zip(columns[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+        result["floor"] = {"runs_seconds": runs, "rules": by_rule}
         result["reconcile_over_floor"] = reconcile.seconds / best if best > 0 else None
 
     result["stages"] = [stage_record(s) for s in stages]
@@ -340,17 +400,19 @@ def summary_line(result: dict[str, Any]) -> str:
         failures = result["dbt_failures"]
         skipped = result["dbt_skipped"]
         parts.append(f"dbt: {len(failures)} failed (first {failures[0]}), {skipped} skipped")
-    floor = result.get("floor")
-    if floor:
-        parts.append(
-            f"floor pairs {floor['pairs']:,} vs product {floor['product_pairs']:,} "
-            f"(agreeing {floor['agreeing_pairs']:,})"
-        )
+    if result.get("reconcile_over_floor"):
         parts.append(f"reconcile/floor = {result['reconcile_over_floor']:,.1f}x")
     models = [(n, t) for n, t in result["dbt_nodes"].items() if t["kind"] == "model"]
     slowest = sorted(models, key=lambda item: -item[1]["seconds"])[:3]
     parts.append("slowest dbt models " + ", ".join(f"{n} {t['seconds']:.1f}s" for n, t in slowest))
-    return f"{size}: " + "; ".join(parts)
+    lines = [f"{size}: " + "; ".join(parts)]
+    for rule, counts in result.get("floor", {}).get("rules", {}).items():
+        lines.append(
+            f"  floor vs product {rule}: pairs {counts['floor_pairs'] or 0:,} / {counts['product_pairs'] or 0:,} "
+            f"(agreeing {counts['agreeing_pairs'] or 0:,}), member pairs {counts['floor_member_pairs'] or 0:,} / "
+            f"{counts['product_member_pairs'] or 0:,} (agreeing {counts['agreeing_member_pairs'] or 0:,})"
+        )
+    return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
