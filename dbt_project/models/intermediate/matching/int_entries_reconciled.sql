@@ -71,11 +71,23 @@ expectation_members as (
 
 ),
 
--- every candidate and match once per entry of its target (an entry, or a group's members)
+-- every candidate and match once per entry of its target (an entry, or a group's members);
+-- kept narrow: the match rules' results stay in the candidates, named by candidate_id
 candidate_members as (
 
     select
-        candidates.*,
+        candidates.candidate_id,
+        candidates.target_unit_id,
+        candidates.target_entry_id,
+        candidates.expectation_id,
+        candidates.source_entry_id,
+        candidates.source_member_count,
+        candidates.rule_name,
+        candidates.identifier_name,
+        candidates.identifier_rank,
+        candidates.all_passed,
+        candidates.first_failure,
+        candidates.preference_of_target,
         member.entry_id as member_entry_id
     from candidates,
         unnest(candidates.target_member_entry_ids) as member(entry_id)
@@ -128,7 +140,16 @@ target_entries as (
 -- failures of targets that found no home, seen from the expectation they failed against
 failed_candidates as (
 
-    select candidates.*
+    select
+        candidates.candidate_id,
+        candidates.target_unit_id,
+        candidates.target_entry_id,
+        candidates.target_member_count,
+        candidates.expectation_id,
+        candidates.identifier_name,
+        candidates.identifier_rank,
+        candidates.first_failure,
+        candidates.target_effective_at
     from candidates
     anti join matches
         on matches.target_unit_id = candidates.target_unit_id
@@ -166,7 +187,7 @@ source_outcomes as (
         coalesce(matches.target_member_count, failure.target_member_count) as counterpart_count,
         coalesce(matches.identifier_name, failure.identifier_name) as identifier_name,
         coalesce(matches.identifier_rank, failure.identifier_rank) as identifier_rank,
-        coalesce(matches.match_results, failure.match_results) as match_results,
+        coalesce(matches.target_unit_id || '>' || matches.expectation_id, failure.candidate_id) as candidate_id,
         failure.first_failure.name as failed_check,
         failure.first_failure.field as failed_field,
         failure.first_failure.expected as expected_value,
@@ -259,7 +280,8 @@ target_outcomes as (
         end as counterpart_count,
         coalesce(matches.identifier_name, consumed.identifier_name, target_preferred.identifier_name) as identifier_name,
         coalesce(matches.identifier_rank, consumed.identifier_rank, target_preferred.identifier_rank) as identifier_rank,
-        coalesce(matches.match_results, target_preferred.match_results) as match_results,
+        coalesce(matches.target_unit_id || '>' || matches.expectation_id, target_preferred.candidate_id)
+            as candidate_id,
         case when consumed.member_entry_id is null then target_preferred.first_failure.name end as failed_check,
         case when consumed.member_entry_id is null then target_preferred.first_failure.field end as failed_field,
         case
@@ -311,7 +333,7 @@ other_outcomes as (
         case when entries.is_duplicate then 1 end as counterpart_count,
         cast(null as varchar) as identifier_name,
         cast(null as integer) as identifier_rank,
-        cast(null as struct(name varchar, type varchar, field varchar, passed boolean, category varchar, expected varchar, actual varchar)[]) as match_results,
+        cast(null as varchar) as candidate_id,
         cast(null as varchar) as failed_check,
         cast(null as varchar) as failed_field,
         case
@@ -369,7 +391,8 @@ select
     outcomes.exception_category,
     outcomes.identifier_name,
     outcomes.identifier_rank,
-    outcomes.match_results,
+    -- the candidate pair that decided: its match rules' results are in int_match_candidates_evaluated
+    outcomes.candidate_id,
     outcomes.failed_check,
     outcomes.failed_field,
     outcomes.expected_value,

@@ -7,8 +7,13 @@ with
 
 outcomes as (
 
-    select * from {{ ref('int_entries_reconciled') }}
-    where status = 'exception'
+    select
+        outcomes.*,
+        candidates.match_results
+    from {{ ref('int_entries_reconciled') }} as outcomes
+    left join {{ ref('int_match_candidates_evaluated') }} as candidates
+        on candidates.candidate_id = outcomes.candidate_id
+    where outcomes.status = 'exception'
 
 ),
 
