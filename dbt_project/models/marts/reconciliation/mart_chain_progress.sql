@@ -25,8 +25,9 @@ matches as (
 
 ),
 
--- every match, once per (source member, target member)
-legs as (
+-- every match, once per (source member, target member); materialized once, not per step of
+-- the walk
+legs as materialized (
 
     select
         source_member.entry_id as from_entry_id,
@@ -40,7 +41,7 @@ legs as (
 
 ),
 
-starts as (
+starts as materialized (
 
     select outcomes.*
     from outcomes
