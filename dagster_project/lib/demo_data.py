@@ -67,6 +67,8 @@ SCENARIOS = [
     ("partial_capture", 3), ("status_conflict", 1), ("dispute", 1), ("across_midnight", 3),
     ("lookalike", 3),
 ]  # fmt: skip
+# every profile sees each kind of messiness at least once, on its first orders paid by card
+FIRST_SCENARIOS = [name for name, _ in SCENARIOS if name != "matched"]
 # the rules' windows (macros/rules): how long an expectation waits before it is missing
 ORDER_WINDOW_DAYS = 3
 REFUND_WINDOW_DAYS = 5
@@ -313,6 +315,7 @@ def generate_demo_data(
                 truth.add("paypal_activity", refund["Transaction ID"], "refund", shop, scenario, "matched",
                           counterpart=order_key, side="target")  # fmt: skip
 
+        first_scenarios = list(FIRST_SCENARIOS)
         for day in _days(first_day, days):
             is_last_day = day == last_day
             for _ in range(orders_per_day):
@@ -320,6 +323,8 @@ def generate_demo_data(
                     paypal_order(day, is_last_day)
                     continue
                 scenario = rng.choices(names, weights)[0]
+                if first_scenarios and (last_day - day).days >= 2:
+                    scenario = first_scenarios.pop(0)
                 if scenario in ("late_charge", "refund", "partial_refund", "across_midnight") and is_last_day:
                     scenario = "matched"
                 if scenario == "dispute" and (last_day - day).days < 2:
@@ -454,6 +459,7 @@ def generate_demo_data(
         # Stripe pays out, per currency, the balance transactions of two days before; the bank
         # credits each payout the next day
         statements: dict[tuple[str, date], list[dict]] = {}
+        credited = 0
         for payout_day in _days(first_day, days):
             members_by_currency: dict[str, list[dict]] = {}
             for record in in_payouts:
@@ -476,12 +482,15 @@ def generate_demo_data(
                               "matched", counterpart=key(payout), side="source")  # fmt: skip
                     report_rows.append(_report_row(record, payout_id, payout_day + timedelta(days=1)))
                 bank_day = payout_day + timedelta(days=1)
-                if bank_day > last_day or rng.random() < MISSING_BANK_CREDIT_RATE:
+                # every profile's first payout the bank credits carries a mistyped id, and its
+                # second one never arrives; the rest by chance
+                credited += bank_day <= last_day
+                if bank_day > last_day or credited == 2 or rng.random() < MISSING_BANK_CREDIT_RATE:
                     truth.add("stripe_balance_transactions", payout["id"], "payout", profile,
                               "missing_bank_credit" if bank_day <= last_day else "payout",
                               *outcome_if_unmatched(payout_day, BANK_WINDOW_DAYS), side="source")  # fmt: skip
                     continue
-                mistyped = rng.random() < MISTYPED_REFERENCE_RATE
+                mistyped = credited == 1 or rng.random() < MISTYPED_REFERENCE_RATE
                 credit = {
                     "amount_minor": paid_out, "credit_debit": "CRDT", "booking_date": bank_day,
                     "value_date": bank_day, "account_servicer_ref": _random_id(rng, "BKR", 16).upper(),
