@@ -459,7 +459,25 @@ def generate_demo_data(
         # Stripe pays out, per currency, the balance transactions of two days before; the bank
         # credits each payout the next day
         statements: dict[tuple[str, date], list[dict]] = {}
+
+        def credit_bank(transfer: str, entry_type: str, amount: int, transfer_currency: str, day: date,
+                        bank_ref: str, debtor: str, remittance: str, scenario: str) -> None:  # fmt: skip
+            """The bank credits a processor's transfer (`source:record id`) on `day` under its own
+            reference `bank_ref`; both are matched."""
+            credit = {
+                "amount_minor": amount, "credit_debit": "CRDT", "booking_date": day, "value_date": day,
+                "account_servicer_ref": bank_ref, "end_to_end_id": "NOTPROVIDED",
+                "debtor_name": debtor, "remittance": remittance,
+            }  # fmt: skip
+            statements.setdefault((transfer_currency, day), []).append(credit)  # noqa: B023 - the profile's
+            source, record_id = transfer.split(":", 1)
+            truth.add(source, record_id, entry_type, profile, scenario, "matched",  # noqa: B023
+                      counterpart=f"camt053:{credit['account_servicer_ref']}", side="source")  # fmt: skip
+            truth.add("camt053", credit["account_servicer_ref"], "bank_credit", profile, scenario,  # noqa: B023
+                      "matched", counterpart=transfer, side="target")  # fmt: skip
+
         credited = 0
+        paid_out_ids: set[str] = set()
         for payout_day in _days(first_day, days):
             members_by_currency: dict[str, list[dict]] = {}
             for record in in_payouts:
@@ -481,6 +499,7 @@ def generate_demo_data(
                     truth.add("stripe_balance_transactions", record["id"], record["type"], profile, "paid_out",
                               "matched", counterpart=key(payout), side="source")  # fmt: skip
                     report_rows.append(_report_row(record, payout_id, payout_day + timedelta(days=1)))
+                    paid_out_ids.add(record["id"])
                 bank_day = payout_day + timedelta(days=1)
                 # every profile's first payout the bank credits carries a mistyped id, and its
                 # second one never arrives; the rest by chance
@@ -491,25 +510,16 @@ def generate_demo_data(
                               *outcome_if_unmatched(payout_day, BANK_WINDOW_DAYS), side="source")  # fmt: skip
                     continue
                 mistyped = credited == 1 or rng.random() < MISTYPED_REFERENCE_RATE
-                credit = {
-                    "amount_minor": paid_out, "credit_debit": "CRDT", "booking_date": bank_day,
-                    "value_date": bank_day, "account_servicer_ref": _random_id(rng, "BKR", 16).upper(),
-                    "end_to_end_id": "NOTPROVIDED", "debtor_name": "STRIPE PAYMENTS EUROPE LTD",
-                    "remittance": f"STRIPE PAYOUT {_mistype(rng, payout_id) if mistyped else payout_id}",
-                }  # fmt: skip
-                statements.setdefault((payout_currency, bank_day), []).append(credit)
-                bank_key = f"camt053:{credit['account_servicer_ref']}"
-                scenario = "mistyped_reference" if mistyped else "credited"
-                truth.add("stripe_balance_transactions", payout["id"], "payout", profile, scenario, "matched",
-                          counterpart=bank_key, side="source")  # fmt: skip
-                truth.add("camt053", credit["account_servicer_ref"], "bank_credit", profile, scenario, "matched",
-                          counterpart=key(payout), side="target")  # fmt: skip
+                bank_ref = _random_id(rng, "BKR", 16).upper()
+                reference = _mistype(rng, payout_id) if mistyped else payout_id
+                credit_bank(key(payout), "payout", paid_out, payout_currency, bank_day, bank_ref,
+                            "STRIPE PAYMENTS EUROPE LTD", f"STRIPE PAYOUT {reference}",
+                            "mistyped_reference" if mistyped else "credited")  # fmt: skip
             if report_rows:
                 report_path = out_dir / "stripe_payout_reconciliation" / profile / f"payouts_{payout_day}.csv"
                 write_stripe_payout_reconciliation(report_path, report_rows)
                 dataset.files.append(("stripe_payout_reconciliation", profile, report_path))
         # the balance transactions no payout has taken yet wait for one
-        paid_out_ids = {row["record_id"] for row in truth.rows if row["scenario"] == "paid_out"}
         for record in in_payouts:
             if record["id"] not in paid_out_ids:
                 created = datetime.fromtimestamp(record["created"], UTC)
@@ -537,19 +547,10 @@ def generate_demo_data(
                 continue
             mistyped = rng.random() < MISTYPED_REFERENCE_RATE
             reference = _mistype(rng, withdrawal_id, PAYPAL_ID_ALPHABET, start=0) if mistyped else withdrawal_id
-            credit = {
-                "amount_minor": withdrawn, "credit_debit": "CRDT", "booking_date": bank_day,
-                "value_date": bank_day, "account_servicer_ref": _random_id(rng, "BKR", 16).upper(),
-                "end_to_end_id": "NOTPROVIDED", "debtor_name": PAYPAL_BANK_NAMES.get(currency, "PAYPAL"),
-                "remittance": f"PAYPAL TRANSFER {reference}",
-            }  # fmt: skip
-            statements.setdefault((currency, bank_day), []).append(credit)
-            bank_key = f"camt053:{credit['account_servicer_ref']}"
-            scenario = "paypal_mistyped_reference" if mistyped else "paypal_withdrawal"
-            truth.add("paypal_activity", withdrawal_id, "withdrawal", profile, scenario, "matched",
-                      counterpart=bank_key, side="source")  # fmt: skip
-            truth.add("camt053", credit["account_servicer_ref"], "bank_credit", profile, scenario, "matched",
-                      counterpart=f"paypal_activity:{withdrawal_id}", side="target")  # fmt: skip
+            credit_bank(f"paypal_activity:{withdrawal_id}", "withdrawal", withdrawn, currency, bank_day,
+                        _random_id(rng, "BKR", 16).upper(), PAYPAL_BANK_NAMES.get(currency, "PAYPAL"),
+                        f"PAYPAL TRANSFER {reference}",
+                        "paypal_mistyped_reference" if mistyped else "paypal_withdrawal")  # fmt: skip
 
         # a bank fee no rule explains
         if statements:
