@@ -7,13 +7,9 @@ with
 
 outcomes as (
 
-    select
-        outcomes.*,
-        candidates.match_results
-    from {{ ref('int_entries_reconciled') }} as outcomes
-    left join {{ ref('int_match_candidates_evaluated') }} as candidates
-        on candidates.candidate_id = outcomes.candidate_id
-    where outcomes.status = 'exception'
+    -- with the match rules' results of the pair that decided
+    select * from {{ ref('fct_reconciliation_outcomes') }}
+    where status = 'exception'
 
 ),
 
