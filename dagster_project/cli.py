@@ -232,6 +232,45 @@ def cmd_quarantine(args: argparse.Namespace, home: ReconHome) -> int:
     return _listing(args, home, lambda c: quarantine(c, profile=args.profile), needs=("raw", "quarantine"))
 
 
+def cmd_accounts(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.ledger import accounts
+
+    return _listing(args, home, lambda c: accounts(c, args.profile), needs=("marts", "dim_accounts"))
+
+
+def cmd_balance(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.ledger import STATUSES, balance, parse_moment
+
+    as_of = parse_moment(args.as_of)
+    known_at = parse_moment(args.known_at) if args.known_at else None
+    statuses = STATUSES if args.status == "all" else (args.status.upper(),)
+    return _listing(
+        args,
+        home,
+        lambda c: balance(c, args.account, as_of, known_at, statuses),
+        needs=("marts", "fct_balance_day_totals"),
+    )
+
+
+def cmd_trial_balance(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.ledger import trial_balance
+
+    return _listing(
+        args,
+        home,
+        lambda c: trial_balance(c, args.date, args.profile, args.status),
+        needs=("marts", "mart_daily_balances"),
+    )
+
+
+def cmd_ledger_history(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.ledger import transaction_history
+
+    return _listing(
+        args, home, lambda c: transaction_history(c, args.transaction_id), needs=("marts", "fct_ledger_entry_versions")
+    )
+
+
 def cmd_rules_check(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.rules import check_rules, summarize
     from dagster_project.resources import DBT_EXECUTABLE
@@ -316,6 +355,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     quarantined = listing("quarantine", "rows rejected at the door, with file, row, field and reason")
     quarantined.set_defaults(handler=cmd_quarantine)
+
+    chart = listing("accounts", "the chart of accounts of every profile")
+    chart.set_defaults(handler=cmd_accounts)
+
+    balanced = commands.add_parser(
+        "balance",
+        help="an account's balance per status at a point in time, as known now or at another time",
+        description="A date means the end of that business day in the account's profile time zone; "
+        "a timestamp without an offset is UTC. Balances are on the account's normal side.",
+    )
+    balanced.add_argument("account", metavar="ACCOUNT", help="<profile>:<name>:<currency>, see `recon accounts`")
+    balanced.add_argument("--as-of", required=True, metavar="TS", help="effective time: when the money moved")
+    balanced.add_argument("--known-at", metavar="TS", help="recorded time: the books as they were then (default: now)")
+    balanced.add_argument("--status", choices=["posted", "pending", "expected", "all"], default="all")
+    balanced.add_argument("--format", choices=FORMATS, default="table")
+    balanced.set_defaults(handler=cmd_balance)
+
+    trial = listing("trial-balance", "every account's closing balance on a business day; debits equal credits")
+    trial.add_argument("--date", type=_date, required=True)
+    trial.add_argument("--status", choices=["posted", "pending", "expected"], default="posted")
+    trial.set_defaults(handler=cmd_trial_balance)
+
+    ledger = commands.add_parser("ledger", help="the append-only ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    history = ledger_commands.add_parser("history", help="every version of a transaction, with its entries")
+    history.add_argument("transaction_id", metavar="TRANSACTION_ID")
+    history.add_argument("--format", choices=FORMATS, default="table")
+    history.set_defaults(handler=cmd_ledger_history)
 
     rules = commands.add_parser("rules", help="the matching rules")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True)

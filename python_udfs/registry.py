@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from functools import cache
 
 import duckdb
-from duckdb.sqltypes import DOUBLE, VARCHAR, DuckDBPyType
+from duckdb.sqltypes import BIGINT, DOUBLE, INTEGER, VARCHAR, DuckDBPyType
 
+from python_udfs.fx import fx_convert
 from python_udfs.references import normalize_reference
 from python_udfs.similarity import jaro_winkler_similarity, token_set_similarity
 
@@ -24,6 +25,8 @@ UDFS: tuple[Udf, ...] = (
     Udf("normalize_reference", normalize_reference, [VARCHAR], VARCHAR),
     Udf("similarity_token_set", token_set_similarity, [VARCHAR, VARCHAR], DOUBLE),
     Udf("similarity_jaro_winkler", jaro_winkler_similarity, [VARCHAR, VARCHAR], DOUBLE),
+    # amount_minor, from_minor_units, to_minor_units, from_units_per_eur, to_units_per_eur
+    Udf("fx_convert", fx_convert, [BIGINT, INTEGER, INTEGER, VARCHAR, VARCHAR], BIGINT),
 )
 
 

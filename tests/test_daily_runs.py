@@ -1,14 +1,16 @@
 """Daily runs: late data matches open expectations on a later day; the ledger keeps history."""
 
 import csv
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.demo_data import generate_demo_data
+from dagster_project.lib.demo_data import PROFILES, generate_demo_data
 from dagster_project.lib.evaluation import evaluate
 from tests.conftest import recon
+from tests.test_ledger import balance_by_hand
 
 
 def test_day_by_day_runs_reach_the_same_truth_and_version_the_ledger(tmp_path: Path) -> None:
@@ -30,14 +32,42 @@ def test_day_by_day_runs_reach_the_same_truth_and_version_the_ledger(tmp_path: P
     def warehouse() -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(home / "warehouse" / "recon.duckdb"), read_only=True)
 
+    def balances(*args: str) -> dict[str, int]:
+        answer = json.loads(recon(home, "balance", *args, "--format", "json").stdout)
+        return {row["status"]: row["balance_minor"] for row in answer}
+
+    receivable = f"{late_profile}:shopify_receivable:{PROFILES[late_profile]}"
     recon(home, "run", "--date", "2026-11-01")
     with warehouse() as connection:
         first_day = connection.execute(outcome_sql, [late_profile, late_order]).fetchall()
     # its charge comes the next day, so after day one the order is open, not missing
     assert first_day == [("open",)]
+    after_day_one = balances(receivable, "--as-of", "2026-11-01")
+    known_after_day_one = datetime.now(UTC)
 
     recon(home, "run", "--date", "2026-11-02")
+    known_after_day_two = datetime.now(UTC)
     recon(home, "run", "--date", "2026-11-03")
+
+    # bi-temporal: the first day's balances as the books showed them after day one, and as known now
+    # (the late charge moved an expected amount of day one to posted on day two)
+    then = balances(receivable, "--as-of", "2026-11-01", "--known-at", known_after_day_one.isoformat())
+    now = balances(receivable, "--as-of", "2026-11-01")
+    assert then == after_day_one
+    assert then["EXPECTED"] != now["EXPECTED"]
+    with warehouse() as connection:
+        for known_at in (known_after_day_one, known_after_day_two, datetime(9999, 1, 1, tzinfo=UTC)):
+            for as_of in (datetime(2026, 11, 1, 23), datetime(2026, 11, 2, 12), datetime(2026, 11, 4)):
+                answer = balances(
+                    receivable, "--as-of", as_of.isoformat(), "--known-at", known_at.isoformat()
+                )
+                naive_known_at = known_at.astimezone(UTC).replace(tzinfo=None)
+                for status in ("POSTED", "EXPECTED"):
+                    assert answer[status] == balance_by_hand(connection, receivable, status, as_of, naive_known_at), (
+                        status,
+                        as_of,
+                        known_at,
+                    )
     with warehouse() as connection:
         history = connection.execute(
             """

@@ -23,7 +23,9 @@ bank credit never came, a bank debit no rule explains, and malformed rows; on th
 payment sent without the invoice number (found by the customer's email and amount), a payment
 that never came, a payment of another amount, a withdrawal's bank credit with a mistyped id and
 a row with an impossible date. Beside the files it
-writes `ground_truth.csv`: for every record and role, the outcome a correct reconciliation
+writes the ECB's euro reference rates (eurofxref-hist.csv) from ten days before the first day to
+the last, a seeded random walk with weekends absent and one day without a USD rate, and
+`ground_truth.csv`: for every record and role, the outcome a correct reconciliation
 reaches as of the last day.
 """
 
@@ -33,10 +35,16 @@ import random
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dagster_project.lib.formats import write_camt053, write_paypal_activity, write_stripe_payout_reconciliation
+from dagster_project.lib.formats import (
+    write_camt053,
+    write_ecb_reference_rates,
+    write_paypal_activity,
+    write_stripe_payout_reconciliation,
+)
 
 SHOPIFY_COLUMNS = [
     "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Currency",
@@ -65,7 +73,7 @@ SCENARIOS = [
     ("currency_mismatch", 3), ("refund", 5), ("partial_refund", 2), ("double_charge", 2),
     ("webhook_duplicate", 2), ("charge_found_by_email", 2), ("charge_without_references", 1),
     ("partial_capture", 3), ("status_conflict", 1), ("dispute", 1), ("across_midnight", 3),
-    ("lookalike", 3),
+    ("lookalike", 3), ("cross_currency", 3),
 ]  # fmt: skip
 # every profile sees each kind of messiness at least once, on its first orders paid by card
 FIRST_SCENARIOS = [name for name, _ in SCENARIOS if name != "matched"]
@@ -78,6 +86,7 @@ PAYOUT_DELAY_DAYS = 2  # Stripe pays out a day's balance transactions two days l
 MISSING_BANK_CREDIT_RATE = 0.05
 MISTYPED_REFERENCE_RATE = 0.15
 DISPUTE_FEE = 1500
+STRIPE_CONVERSION_FEE = Decimal("0.02")  # Stripe's rate is the market's less 2%
 TIMEZONES = {"acme_eu": "Europe/Berlin", "globex_us": "America/New_York"}  # seeds/profiles.csv
 IBANS = {"acme_eu": "DE89370400440532013000", "globex_us": "US00GLOBEX0000000001"}
 
@@ -96,6 +105,18 @@ PAYPAL_SWEEP_TIME = time(23)  # PayPal withdraws the day's balance at 23:00 in t
 PAYPAL_ID_ALPHABET = string.ascii_uppercase + string.digits
 WITHDRAWAL_WINDOW_DAYS = 5
 
+# ECB reference rates: units per euro on the day before the rates begin, and their decimals as
+# published; each business day moves every rate by at most 0.3%
+REFERENCE_RATES_START = {
+    "USD": Decimal("1.0800"), "JPY": Decimal("162.00"), "GBP": Decimal("0.8500"), "CHF": Decimal("0.9400"),
+    "SEK": Decimal("11.4500"), "DKK": Decimal("7.4600"), "PLN": Decimal("4.3000"),
+}  # fmt: skip
+REFERENCE_RATE_DECIMALS = {"JPY": 2}  # the others have 4
+REFERENCE_RATES_LEAD_DAYS = 10  # rates begin this many days before the demo's first day
+REFERENCE_RATE_GAP_CURRENCY = "USD"  # has no rate on one business day of the demo
+# as the warehouse's int_fx_rates_daily: a rate serves at most this many days after it was published
+REFERENCE_RATE_MAX_AGE_DAYS = 31
+
 
 @dataclass
 class DemoDataset:
@@ -108,6 +129,8 @@ class DemoDataset:
     payouts: int = 0
     bank_entries: int = 0
     paypal_rows: int = 0
+    # units of each currency per euro, by the day the ECB published them (see reference_rate)
+    reference_rates: dict[date, dict[str, Decimal]] = field(default_factory=dict)
     ground_truth: Path | None = None
 
 
@@ -176,6 +199,12 @@ def generate_demo_data(
     rng = random.Random(seed)
     last_day = first_day + timedelta(days=days - 1)
     dataset = DemoDataset(root=out_dir, first_day=first_day, last_day=last_day)
+    # rates are the same for every profile, so the file lands once, for the first
+    dataset.reference_rates = _reference_rates(seed, first_day, last_day)
+    rates_profile = next(iter(PROFILES))
+    rates_path = out_dir / "ecb_reference_rates" / rates_profile / "eurofxref-hist.csv"
+    write_ecb_reference_rates(rates_path, dataset.reference_rates)
+    dataset.files.append(("ecb_reference_rates", rates_profile, rates_path))
     truth = _Truth()
     names, weights = zip(*SCENARIOS, strict=True)
     paypal_names, paypal_weights = zip(*PAYPAL_SCENARIOS, strict=True)
@@ -196,8 +225,10 @@ def generate_demo_data(
             return moment.astimezone(zone).date()  # noqa: B023 - the profile's zone
 
         def add_order(day: date, created: datetime, total_items: list, status: str, refunded: int,
-                      customer: str | None = None, payment_method: str = "Stripe") -> tuple[str, int, str]:  # fmt: skip
-            """Write one order's export rows; return its name, total and the customer's email."""
+                      customer: str | None = None, payment_method: str = "Stripe",
+                      order_currency: str | None = None) -> tuple[str, int, str]:  # fmt: skip
+            """Write one order's export rows (in the shop's currency unless the customer paid in
+            another); return its name, total and the customer's email."""
             nonlocal order_number, shopify_id
             order_number += 1
             shopify_id += rng.randint(1, 9)
@@ -215,7 +246,8 @@ def generate_demo_data(
                     [
                         name, email if first else "", status if first else "",
                         _shopify_time(created) if first else "", "fulfilled" if first else "",
-                        currency if first else "", _money(subtotal) if first else "",  # noqa: B023
+                        (order_currency or currency) if first else "",  # noqa: B023
+                        _money(subtotal) if first else "",
                         _money(shipping) if first else "", _money(round(subtotal * 0.2)) if first else "",
                         _money(total) if first else "", "", "0.00" if first else "",
                         _shopify_time(created) if first else "", str(qty), product, _money(price),
@@ -344,7 +376,9 @@ def generate_demo_data(
                 status = {0: "paid"}.get(refunded, "refunded" if refunded == total else "partially_refunded")
                 if scenario == "status_conflict":
                     status = "pending"  # Shopify never heard that the payment went through
-                name, total, email = add_order(day, created, items, status, refunded)
+                # a customer abroad pays in their own currency; Stripe converts it into the shop's
+                order_currency = OTHER_CURRENCY[currency] if scenario == "cross_currency" else currency
+                name, total, email = add_order(day, created, items, status, refunded, order_currency=order_currency)
                 order_key = f"shopify_orders:{name}"
                 order_day = local_day(created)
 
@@ -356,6 +390,14 @@ def generate_demo_data(
                 reference = name if rng.random() < 0.8 else name.lstrip("#")
                 charge_currency = OTHER_CURRENCY[currency] if scenario == "currency_mismatch" else currency
                 charge_amount = total
+                exchange_rate = None
+                if scenario == "cross_currency":
+                    # at the reference rate of the order's day, less Stripe's conversion fee
+                    market_rate = reference_rate(dataset.reference_rates, order_day, currency) / reference_rate(
+                        dataset.reference_rates, order_day, order_currency
+                    )
+                    exchange_rate = (market_rate * (1 - STRIPE_CONVERSION_FEE)).quantize(Decimal("0.000001"))
+                    charge_amount = int((total * exchange_rate).to_integral_value(ROUND_HALF_EVEN))
                 if scenario == "amount_mismatch":
                     charge_amount = total + rng.choice([-1, 1]) * rng.randint(1, 500)
 
@@ -403,6 +445,8 @@ def generate_demo_data(
                     None if lost_reference else reference,
                     None if scenario == "charge_without_references" else email,
                 )  # fmt: skip
+                if exchange_rate is not None:
+                    paid["exchange_rate"] = float(exchange_rate)
                 charge_key = key(paid)
 
                 if scenario == "charge_without_references":
@@ -631,6 +675,43 @@ def generate_demo_data(
 
 def _days(first_day: date, days: int) -> list[date]:
     return [first_day + timedelta(days=offset) for offset in range(days)]
+
+
+def _reference_rates(seed: int, first_day: date, last_day: date) -> dict[date, dict[str, Decimal]]:
+    """The ECB's rates from REFERENCE_RATES_LEAD_DAYS before ``first_day`` to ``last_day``: a
+    random walk on business days (none on weekends) with its own generator, so the other demo
+    files do not change with it; REFERENCE_RATE_GAP_CURRENCY has no rate (N/A) on the demo's
+    second business day (its first, if it has only one)."""
+    rng = random.Random(f"{seed}:ecb_reference_rates")
+    start = first_day - timedelta(days=REFERENCE_RATES_LEAD_DAYS)
+    business_days = [d for d in _days(start, (last_day - start).days + 1) if d.weekday() < 5]
+    in_demo = [d for d in business_days if d >= first_day]
+    gap_day = (in_demo[1:2] or in_demo[:1] or business_days[-1:])[0]
+    levels = dict(REFERENCE_RATES_START)
+    rates: dict[date, dict[str, Decimal]] = {}
+    for day in business_days:
+        published: dict[str, Decimal] = {}
+        for currency, level in levels.items():
+            places = Decimal(1).scaleb(-REFERENCE_RATE_DECIMALS.get(currency, 4))
+            levels[currency] = (level * (1 + Decimal(rng.randint(-30, 30)).scaleb(-4))).quantize(places)
+            if not (day == gap_day and currency == REFERENCE_RATE_GAP_CURRENCY):
+                published[currency] = levels[currency]
+        rates[day] = published
+    return rates
+
+
+def reference_rate(rates: dict[date, dict[str, Decimal]], day: date, currency: str) -> Decimal:
+    """Units of ``currency`` per euro on ``day``: the last rate published on or before it, as the
+    warehouse's int_fx_rates_daily finds it (EUR is 1)."""
+    currency = currency.upper()
+    if currency == "EUR":
+        return Decimal(1)
+    for published_on in sorted((d for d in rates if d <= day), reverse=True):
+        if (day - published_on).days > REFERENCE_RATE_MAX_AGE_DAYS:
+            break
+        if currency in rates[published_on]:
+            return rates[published_on][currency]
+    raise LookupError(f"No {currency} reference rate published in the {REFERENCE_RATE_MAX_AGE_DAYS} days up to {day}")
 
 
 def _balance_transaction(

@@ -262,3 +262,33 @@ def write_paypal_activity(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path
         writer.writeheader()
         writer.writerows(_paypal_row(row) for row in rows)
     return path
+
+
+# --- ECB euro foreign exchange reference rates ---------------------------------------------------
+
+# the currencies of the ECB's daily reference rates, in the order of its files' columns
+ECB_CURRENCIES = (
+    "USD", "JPY", "BGN", "CZK", "DKK", "GBP", "HUF", "PLN", "RON", "SEK", "CHF", "ISK", "NOK", "TRY",
+    "AUD", "BRL", "CAD", "CNY", "HKD", "IDR", "ILS", "INR", "KRW", "MXN", "MYR", "NZD", "PHP", "SGD",
+    "THB", "ZAR",
+)  # fmt: skip
+
+
+def write_ecb_reference_rates(path: Path, rates: Mapping[date, Mapping[str, Decimal]]) -> Path:
+    """Write reference rates in the layout of the ECB's eurofxref-hist.csv.
+
+    ``rates`` maps each published day to the units of each currency one euro buys. One line per
+    day given, newest first (a day not given, a weekend or a holiday, has no line); one column per
+    currency that has a rate on any day, in the ECB's column order (others after, alphabetically);
+    ``N/A`` where a currency has no rate that day; every line ends with a comma, as the ECB's do.
+    Rates are written as given: Decimal("1.0824") -> "1.0824".
+    """
+    given = {currency for day_rates in rates.values() for currency in day_rates}
+    currencies = [c for c in ECB_CURRENCIES if c in given] + sorted(given - set(ECB_CURRENCIES))
+    lines = [",".join(["Date", *currencies, ""])]
+    for day in sorted(rates, reverse=True):
+        cells = [f"{rates[day][c]:f}" if c in rates[day] else "N/A" for c in currencies]
+        lines.append(",".join([day.isoformat(), *cells, ""]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -74,20 +74,19 @@ def file_fingerprint(path: Path) -> str:
 # --- reading: every field as text, with its row number ------------------------------------
 
 
-def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Text columns plus `_source_row` (line number), and the malformed rows."""
+def _csv_header(path: Path) -> list[str]:
+    """The names on line 1, stripped."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             header_line = handle.readline()
     except UnicodeDecodeError as error:
         raise FileRejected(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     header = next(iter(csv.reader([header_line])), [])
-    header = [name.strip() for name in header]
-    missing = [f.source_key for f in source.fields if f.required and f.source_key not in header]
-    if missing:
-        raise FileRejected(
-            f"{path}: line 1 (header) lacks required column(s) {', '.join(missing)}; is this a {source.name} file?"
-        )
+    return [name.strip() for name in header]
+
+
+def _csv_rows(path: Path, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Text columns named by ``header`` plus `_source_row` (line number), and the malformed rows."""
     malformed: list[tuple[int, str, str]] = []
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
@@ -120,9 +119,6 @@ def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     bad_lines = np.array([number for number, _, _ in malformed], dtype=np.int64)
     good_lines = np.setdiff1d(np.arange(2, records + 2, dtype=np.int64), bad_lines)
     frame = frame.with_columns(pl.Series("_source_row", good_lines[: frame.height]))
-    frame = frame.with_columns(
-        pl.concat_str([pl.col(c).fill_null("") for c in header], separator=",").alias("_raw_record")
-    )
     rejected = pl.DataFrame(
         {
             "_source_row": [m[0] for m in malformed],
@@ -133,6 +129,75 @@ def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
         schema=REJECTED_ROWS_SCHEMA,
     )
     return frame, rejected
+
+
+def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Text columns plus `_source_row` (line number), and the malformed rows."""
+    header = _csv_header(path)
+    missing = [f.source_key for f in source.fields if f.required and f.source_key not in header]
+    if missing:
+        raise FileRejected(
+            f"{path}: line 1 (header) lacks required column(s) {', '.join(missing)}; is this a {source.name} file?"
+        )
+    frame, rejected = _csv_rows(path, header)
+    frame = frame.with_columns(
+        pl.concat_str([pl.col(c).fill_null("") for c in header], separator=",").alias("_raw_record")
+    )
+    return frame, rejected
+
+
+# what the ECB writes in a currency's cell on a day it has no rate for it (blank reads as null)
+ECB_NO_RATE = "N/A"
+# the ECB publishes up to 5 decimals (GBP 0.86738); staging keeps 8, as DECIMAL(18, 8)
+ECB_RATE_DECIMALS = 8
+
+
+def _ecb_rate_problem(rate: pl.Expr, currency: pl.Expr) -> pl.Expr:
+    """Why a published rate cannot be used, or null: it must be a positive plain decimal."""
+    label = pl.format("field '{}': '{}'", currency, rate)
+    return (
+        pl.when(~rate.str.contains(r"^[+-]?\d+(\.\d+)?$"))
+        .then(pl.format("{} is not a decimal number (units of {} per euro, e.g. 1.0824)", label, currency))
+        .when(rate.str.contains(rf"\.\d{{{ECB_RATE_DECIMALS + 1},}}$"))
+        .then(pl.format(f"{{}} has more than {ECB_RATE_DECIMALS} decimal places", label))
+        .when(~rate.str.contains(r"[1-9]") | rate.str.starts_with("-"))
+        .then(pl.format("{} must be greater than zero", label))
+        .otherwise(None)
+    )
+
+
+def _read_ecb_rates(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One row of text columns (Date, Currency, Rate) per cell of the ECB's wide file that holds a
+    rate, numbered by its line; N/A and blank cells are days without a rate, not rows."""
+    header = _csv_header(path)
+    # the ECB ends every line with a comma, which leaves an empty last column
+    columns = header[:-1] if header and header[-1] == "" else header
+    currencies = columns[1:]
+    if not columns or columns[0] != "Date" or not currencies or "" in currencies:
+        raise FileRejected(
+            f"{path}: line 1 (header) must be Date followed by one currency code per column "
+            "(Date,USD,JPY,...); is this an ECB reference rates file (eurofxref-hist.csv)?"
+        )
+    repeated = sorted({code for code in currencies if currencies.count(code) > 1})
+    if repeated:
+        raise FileRejected(f"{path}: line 1 (header) names currency column(s) {', '.join(repeated)} more than once")
+    wide, malformed = _csv_rows(path, header)
+    cells = (
+        wide.unpivot(on=currencies, index=["_source_row", "Date"], variable_name="Currency", value_name="Rate")
+        .with_columns(pl.col("Date").str.strip_chars(), pl.col("Rate").str.strip_chars())
+        .filter(pl.col("Rate").is_not_null() & ~pl.col("Rate").is_in(["", ECB_NO_RATE]))
+        # file order: by line, then by column (the unpivot gives column after column)
+        .sort("_source_row", maintain_order=True)
+        .with_columns(
+            pl.concat_str([pl.col("Date").fill_null(""), "Currency", "Rate"], separator=",").alias("_raw_record"),
+            _ecb_rate_problem(pl.col("Rate"), pl.col("Currency")).alias("reason"),
+        )
+    )
+    rates = cells.filter(pl.col("reason").is_null()).select("_source_row", "_raw_record", "Date", "Currency", "Rate")
+    bad_rates = cells.filter(pl.col("reason").is_not_null()).select(
+        "_source_row", "_raw_record", pl.col("Currency").alias("field"), "reason"
+    )
+    return rates, pl.concat([malformed, bad_rates], how="vertical_relaxed")
 
 
 def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -312,6 +377,7 @@ READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame]]] 
     "csv": _read_csv,
     "json_list": _read_json_list,
     "camt053": _read_camt053,
+    "ecb_rates_csv": _read_ecb_rates,
 }
 
 
@@ -380,7 +446,10 @@ _TYPE_DESCRIPTIONS = {
     "date": "a date (YYYY-MM-DD)",
 }
 # how a declared format is shown in an error: %m/%d/%Y %H:%M:%S %Z -> MM/DD/YYYY HH:MM:SS ZONE
-_FORMAT_PARTS = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH", "%M": "MM", "%S": "SS", "%z": "+HHMM", "%Z": "ZONE"}
+_FORMAT_PARTS = {
+    "%Y": "YYYY", "%m": "MM", "%d": "DD", "%B": "Month",
+    "%H": "HH", "%M": "MM", "%S": "SS", "%z": "+HHMM", "%Z": "ZONE",
+}  # fmt: skip
 
 
 def _type_description(f: Field) -> str:

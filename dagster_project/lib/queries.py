@@ -23,7 +23,10 @@ _CHECKS = """list_transform(
 )"""
 
 
-def _rows(connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def rows(
+    connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The result of ``sql`` as one dict per row."""
     relation = connection.sql(sql, params=params)
     names = relation.columns
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
@@ -42,7 +45,7 @@ def daily_status(
     connection: duckdb.DuckDBPyConnection, *, business_date: date | None, profile: str | None
 ) -> list[dict[str, Any]]:
     where, params = _filters(business_date=business_date, profile_id=profile)
-    return _rows(
+    return rows(
         connection,
         f"""
         select
@@ -75,7 +78,7 @@ def matches(
     connection: duckdb.DuckDBPyConnection, *, business_date: date | None, profile: str | None
 ) -> list[dict[str, Any]]:
     where, params = _filters(business_date=business_date, profile_id=profile)
-    return _rows(
+    return rows(
         connection,
         f"""
         select
@@ -121,7 +124,7 @@ def exceptions(
         profile_id=profile,
         category=category,
     )
-    return _rows(
+    return rows(
         connection,
         f"""
         select
@@ -153,7 +156,7 @@ def exceptions(
 
 def quarantine(connection: duckdb.DuckDBPyConnection, *, profile: str | None) -> list[dict[str, Any]]:
     where, params = _filters(profile_id=profile)
-    return _rows(
+    return rows(
         connection,
         f"""
         select * from (
@@ -175,7 +178,7 @@ def chains(
 ) -> list[dict[str, Any]]:
     """How far each flow (an order, a refund) got along its chain of rules, and where it stopped."""
     where, params = _filters(business_date=business_date, profile_id=profile, chain_status=status)
-    return _rows(
+    return rows(
         connection,
         f"""
         select

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
+from dagster_project.lib.queries import rows
 
 _RULES_LINE = "RECON_RULES "
 _RULE_ERROR = re.compile(r"Rule '[^']*' \([^)]*\), field '[^']*': .*")
@@ -76,7 +77,7 @@ def check_rules(dbt_executable: str, project_dir: Path = DBT_PROJECT_DIR) -> Rul
                 text=True,
             )
 
-        completed = dbt("seed", "--select", "accounts")
+        completed = dbt("seed", "--select", "account_defaults", "accounts")
         if completed.returncode == 0:
             completed = dbt("run-operation", "print_rules")
     output = completed.stdout + completed.stderr
@@ -480,11 +481,6 @@ order by mine.profile_id, mine.category, mine.sorted_entry_ids, mine.rule_name
 """
 
 
-def _rows(connection: Any, sql: str) -> list[dict[str, Any]]:
-    relation = connection.sql(sql)
-    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
-
-
 def compare_warehouses(base_warehouse: Path, working_warehouse: Path) -> dict[str, Any]:
     """The differences between the matches and exceptions of two reconciled warehouses.
 
@@ -538,14 +534,14 @@ def compare_warehouses(base_warehouse: Path, working_warehouse: Path) -> dict[st
         }
         return {
             "totals": totals,
-            "matches_gained": _rows(connection, _GAINED_OR_LOST.format(side="working")),
-            "matches_lost": _rows(connection, _GAINED_OR_LOST.format(side="base")),
-            "matches_reattributed": _rows(connection, _REATTRIBUTED),
-            "exceptions_appearing": _rows(
+            "matches_gained": rows(connection, _GAINED_OR_LOST.format(side="working")),
+            "matches_lost": rows(connection, _GAINED_OR_LOST.format(side="base")),
+            "matches_reattributed": rows(connection, _REATTRIBUTED),
+            "exceptions_appearing": rows(
                 connection,
                 _EXCEPTIONS_ONLY_ON.format(side="working", other="base", key=key, other_category="previous_category"),
             ),
-            "exceptions_disappearing": _rows(
+            "exceptions_disappearing": rows(
                 connection,
                 _EXCEPTIONS_ONLY_ON.format(side="base", other="working", key=key, other_category="new_category"),
             ),

@@ -41,7 +41,7 @@ class Field:
 @dataclass(frozen=True)
 class Source:
     name: str
-    format: str  # "csv", "json_list" or "camt053"
+    format: str  # "csv", "json_list", "camt053" or "ecb_rates_csv"
     raw_table: str
     default_account: str
     description: str
@@ -108,6 +108,9 @@ STRIPE_BALANCE_TRANSACTIONS = Source(
         Field("description", "description"),
         Field("status", "status"),
         Field("metadata", "metadata", "json"),
+        # set when Stripe converted the charge into the account's currency: units of it per unit
+        # of the customer's currency (kept as text, exactly as sent)
+        Field("exchange_rate", "exchange_rate"),
     ),
 )
 
@@ -221,9 +224,39 @@ PAYPAL_ACTIVITY = Source(
     ),
 )
 
+# The ECB's euro foreign exchange reference rates as published (eurofxref-hist.csv, or the
+# one-day eurofxref.csv): a wide CSV with one row per TARGET business day, newest first (weekends
+# and holidays have no row), and one column per currency, each cell the units of that currency
+# one euro buys; a trailing comma leaves an empty last column, and a currency without a rate that
+# day is N/A or empty. The reader turns it into one row per (day, currency) with a rate, so
+# `Currency` is a column's header and `Rate` its cell. A rate is kept as the text published (GBP
+# has five decimals, more than a "decimal" field holds) once the reader has checked it is a
+# positive decimal. Rates move no money, so the source has no account; nor do they belong to a
+# profile: whichever profile a file lands for, staging keeps one rate per day and currency.
+ECB_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y")  # the history file's, and the one-day file's "04 November 2026"
+ECB_REFERENCE_RATES = Source(
+    name="ecb_reference_rates",
+    format="ecb_rates_csv",
+    raw_table="ecb_reference_rates",
+    default_account="",
+    description="ECB euro foreign exchange reference rates (CSV as published, eurofxref-hist.csv)",
+    fields=(
+        Field("rate_date", "Date", "date", required=True, formats=ECB_DATE_FORMATS),
+        Field("currency", "Currency", "currency", required=True),
+        Field("units_per_eur", "Rate", "text", required=True),
+    ),
+)
+
 SOURCES: dict[str, Source] = {
     s.name: s
-    for s in (SHOPIFY_ORDERS, STRIPE_BALANCE_TRANSACTIONS, STRIPE_PAYOUT_RECONCILIATION, CAMT053, PAYPAL_ACTIVITY)
+    for s in (
+        SHOPIFY_ORDERS,
+        STRIPE_BALANCE_TRANSACTIONS,
+        STRIPE_PAYOUT_RECONCILIATION,
+        CAMT053,
+        PAYPAL_ACTIVITY,
+        ECB_REFERENCE_RATES,
+    )
 }
 
 

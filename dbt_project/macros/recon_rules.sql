@@ -33,6 +33,15 @@
                                         actual] SQL expressions that explain a failure
                     every match rule may name the exception `category` its failure falls into
                     and the `field` it checks (reported with a metadata mismatch)
+    fx              (optional) {when, tolerance_percent, rate}: a counterpart may settle in
+                    another currency (when the SQL `when` over source and target holds; default
+                    always). The pair is then compared in the target's currency: `source.amount_minor`
+                    is the expected amount converted at the rate an operator set for this source
+                    entry (seeds/fx_rate_overrides.csv), else the rule's `rate` (SQL over source),
+                    else the reference rate of the source's business date; amount tolerances also
+                    accept `tolerance_percent`; a check `fx_rate_available` (category
+                    fx_rate_unavailable) comes first. The ledger posts the difference between
+                    what settled and the converted value to fx_gain_loss.
 
   A column a rule names as `source.<column>` or `target.<column>` must be a column of the
   entry shape (recon_entry_columns); an account must be in the chart of accounts.
@@ -164,6 +173,19 @@
             {{ _rule_error(rule_file, rule.name, where ~ '.threshold', 'must be between 0 and 1, got ' ~ match_rule.get('threshold')) }}
         {%- endif -%}
     {%- endfor -%}
+    {%- set fx = rule.get('fx') -%}
+    {%- if fx is not none -%}
+        {%- if fx is not mapping -%}
+            {{ _rule_error(rule_file, rule.name, 'fx', 'must be a dict: {when, tolerance_percent, rate}') }}
+        {%- endif -%}
+        {%- for key in fx if key not in ['when', 'tolerance_percent', 'rate'] -%}
+            {{ _rule_error(rule_file, rule.name, 'fx.' ~ key, 'is not an fx setting; use when, tolerance_percent or rate') }}
+        {%- endfor -%}
+        {%- if fx.get('tolerance_percent', 0) is not number or fx.get('tolerance_percent', 0) < 0 or fx.get('tolerance_percent', 0) > 100 -%}
+            {{ _rule_error(rule_file, rule.name, 'fx.tolerance_percent', 'must be between 0 and 100, got ' ~ fx.get('tolerance_percent')) }}
+        {%- endif -%}
+        {%- set fx = {'when': fx.get('when', 'true'), 'tolerance_percent': fx.get('tolerance_percent', 0), 'rate': fx.get('rate')} -%}
+    {%- endif -%}
     {%- if rule.get('window_days', 0) < 0 -%}
         {{ _rule_error(rule_file, rule.name, 'window_days', 'must not be negative') }}
     {%- endif -%}
@@ -186,8 +208,19 @@
         'target_filters': rule.get('target_filters', []),
         'identifiers': rule.identifiers,
         'match_rules': rule.match_rules,
+        'fx': fx,
     } -%}
     {%- do recon_validate_columns(validated) -%}
+    {%- if fx -%}
+        {#- a pair that crosses currencies needs a rate before any amount can be compared -#}
+        {%- do validated.update({'match_rules': [{
+            'name': 'fx_rate_available', 'type': 'sql', 'field': 'currency',
+            'expression': 'source.original_currency = source.currency or source.amount_minor is not null',
+            'expected': "source.original_currency || ' -> ' || source.currency",
+            'actual': "case when source.amount_minor is null then 'no rate' else cast(source.fx_rate as varchar) end",
+            'category': 'fx_rate_unavailable',
+        }] + rule.match_rules}) -%}
+    {%- endif -%}
     {{ return(validated) }}
 {% endmacro %}
 
@@ -222,6 +255,9 @@
     {%- for key in ['source_group_by', 'target_group_by'] if rule[key] -%}
         {%- do fields.append([key, rule[key]]) -%}
     {%- endfor -%}
+    {%- for key in ['when', 'rate'] if rule.fx and rule.fx[key] -%}
+        {%- do fields.append(['fx.' ~ key, rule.fx[key]]) -%}
+    {%- endfor -%}
     {%- for where, expression in fields -%}
         {%- for reference in modules.re.findall('\\b(?:source|target)\\.([A-Za-z_][A-Za-z0-9_]*)', expression) if reference not in columns -%}
             {{ _rule_error(rule.file, rule.name, where, "unknown column '" ~ reference ~ "' in: " ~ expression ~ ". Entries have: " ~ columns | join(', ')) }}
@@ -232,16 +268,22 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- Every account a rule names must be in the chart of accounts (the accounts seed), once it
-    has been loaded: a run loads it first, and `recon rules check` loads it in its scratch home. -#}
+{#- Every account a rule names must be in the chart of accounts (the default chart and the
+    profiles' own accounts, seeds/account_defaults.csv and seeds/accounts.csv), once it has been
+    loaded: a run loads it first, and `recon rules check` loads it in its scratch home. -#}
 {% macro recon_validate_accounts(rules) %}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema=generate_schema_name('config', none), identifier='accounts') -%}
-    {%- if relation is none -%}{{ return(none) }}{%- endif -%}
-    {%- set known = run_query('select distinct account_name from ' ~ relation).columns[0].values() -%}
+    {%- set schema = generate_schema_name('config', none) -%}
+    {%- set relations = [] -%}
+    {%- for seed in ['account_defaults', 'accounts'] -%}
+        {%- set relation = adapter.get_relation(database=target.database, schema=schema, identifier=seed) -%}
+        {%- if relation is not none -%}{%- do relations.append('select account_name from ' ~ relation) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if relations | length < 2 -%}{{ return(none) }}{%- endif -%}
+    {%- set known = run_query('select distinct account_name from (' ~ relations | join(' union all ') ~ ')').columns[0].values() -%}
     {%- for rule in rules -%}
         {%- for field in ['source_account', 'target_account'] if rule[field] not in known -%}
-            {{ _rule_error(rule.file, rule.name, field, "unknown account '" ~ rule[field] ~ "'; the chart of accounts (seeds/accounts.csv) has: " ~ known | sort | join(', ')) }}
+            {{ _rule_error(rule.file, rule.name, field, "unknown account '" ~ rule[field] ~ "'; the chart of accounts (seeds/account_defaults.csv, seeds/accounts.csv) has: " ~ known | sort | join(', ')) }}
         {%- endfor -%}
     {%- endfor -%}
 {% endmacro %}
@@ -282,7 +324,7 @@
 
 {#- One match rule as a struct: its name, type, whether it passed, the exception category a
     failure falls into, and the expected (source) and actual (target) values. -#}
-{% macro recon_match_rule_result(match_rule) -%}
+{% macro recon_match_rule_result(match_rule, fx=none) -%}
     {%- set type = match_rule.type -%}
     {%- if type == 'equals' -%}
         {%- set passed = 'coalesce((' ~ match_rule.source ~ ') = (' ~ match_rule.target ~ '), false)' -%}
@@ -292,6 +334,10 @@
     {%- elif type == 'amount_tolerance' -%}
         {%- set base = 'target.amount_minor' if match_rule.get('base') == 'target' else 'source.amount_minor' -%}
         {%- set tolerance = 'greatest(' ~ match_rule.get('absolute_minor', 0) ~ ', floor(' ~ base ~ ' * ' ~ match_rule.get('percent', 0) ~ ' / 100.0))' -%}
+        {%- if fx and fx.tolerance_percent -%}
+            {#- a converted amount may also differ by the conversion's own tolerance -#}
+            {%- set tolerance = 'case when source.fx_rate is null then ' ~ tolerance ~ ' else greatest(' ~ tolerance ~ ', floor(' ~ base ~ ' * ' ~ fx.tolerance_percent ~ ' / 100.0)) end' -%}
+        {%- endif -%}
         {%- set passed = 'coalesce(abs(target.amount_minor - source.amount_minor) <= ' ~ tolerance ~ ', false)' -%}
         {%- set expected = 'source.amount_minor' -%}
         {%- set actual = 'target.amount_minor' -%}
@@ -357,7 +403,7 @@
 {% macro recon_match_results(rule) -%}
     [
         {%- for match_rule in rule.match_rules %}
-        {{ recon_match_rule_result(match_rule) }}{{ ',' if not loop.last }}
+        {{ recon_match_rule_result(match_rule, rule.fx) }}{{ ',' if not loop.last }}
         {%- endfor %}
     ]
 {%- endmacro %}

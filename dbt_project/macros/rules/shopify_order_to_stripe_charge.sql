@@ -2,7 +2,9 @@
     id, or by several partial captures of one charge (the charge's balance transactions, grouped
     by charge id, are matched together). A charge that lost the order id is found by the
     customer's email with the same amount and currency, within the date window. An order Shopify
-    still shows as unpaid while Stripe holds its money is a status conflict. -#}
+    still shows as unpaid while Stripe holds its money is a status conflict. A charge Stripe
+    converted into its settlement currency (it carries an exchange rate) is compared in that
+    currency at the reference rate of the order's day, within 3% (Stripe's own rate and fee). -#}
 {% macro rule__shopify_order_to_stripe_charge() %}
 {{ return({
     'name': 'shopify_order_to_stripe_charge',
@@ -22,6 +24,10 @@
     'target_filters': [
         "target.entry_type = 'charge'",
     ],
+    'fx': {
+        'when': "json_extract_string(target.metadata, '$.exchange_rate') is not null",
+        'tolerance_percent': 3,
+    },
     'identifiers': [
         {'name': 'order_id',
          'source': 'normalize_reference(source.order_ref)',

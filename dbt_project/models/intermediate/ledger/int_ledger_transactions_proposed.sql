@@ -1,8 +1,20 @@
-{#- The states every ledger transaction goes through, as far as this run knows: an expectation
-    (of one entry or of a group) is a transaction whose entries are EXPECTED (state 1); the
-    match that consumes it posts them, with the processor's fee, in the same transaction
-    (state 2). Balanced per currency by
-    construction: every amount appears once as a debit and once as a credit in one currency. -#}
+{#- The states every ledger transaction goes through, as far as this run knows. An expectation
+    (of one entry or of a group) is a transaction whose entries are EXPECTED (state 1): the
+    counterpart's account receives what the source account gives up, in the source's currency.
+    The match that consumes it posts the transaction (state 2; PENDING while the processor still
+    holds the money as pending), with every cent attributed:
+
+      - the target account receives what actually settled, in the settlement currency;
+      - the source account gives up what was expected, in its own currency;
+      - when the match crossed currencies, the fx_conversion accounts turn the expected amount
+        into the settlement currency at the rate the match used;
+      - what settled beyond (or short of) the expected value goes to fx_gain_loss when the match
+        crossed currencies, else to reconciliation_variance (a difference the rule's tolerance
+        accepted);
+      - the processor's fee goes from the target account to processing_fees.
+
+    Balanced per currency by construction: each leg below is a pair of one debit and one credit
+    of the same amount in one currency. -#}
 with
 
 expectations as (
@@ -25,43 +37,46 @@ entries as (
 
 expected_states as (
 
-    -- every expectation is first a transaction of EXPECTED entries
     select
         'txn|' || expectations.expectation_id as transaction_id,
         1 as state_number,
+        'EXPECTED' as status,
         expectations.expectation_id,
         expectations.rule_name,
         expectations.profile_id,
-        source.entry_id as source_entry_id,
+        expectations.source_entry_id,
         cast(null as varchar) as target_entry_id,
-        'EXPECTED' as status,
         expectations.source_account_id,
-        expectations.expected_direction as source_direction,
         expectations.expected_target_account_id as target_account_id,
-        expectations.expected_amount_minor as amount_minor,
-        expectations.expected_currency as currency,
+        expectations.expected_direction as direction,
+        expectations.expected_amount_minor as source_amount_minor,
+        expectations.expected_currency as source_currency,
+        expectations.expected_amount_minor as target_amount_minor,
+        expectations.expected_currency as target_currency,
+        expectations.expected_amount_minor as reference_amount_minor,
         cast(0 as bigint) as fee_minor,
-        source.profile_id || ':processing_fees:' || source.currency as fee_account_id,
+        cast(null as varchar) as fx_rate,
         expectations.effective_at,
-        expectations.ingested_at,
         expectations.business_date as event_date
     from expectations
-    inner join entries as source
-        on source.entry_id = expectations.source_entry_id
 
 ),
 
 posted_states as (
 
-    -- then the match that consumes it posts them, with the processor's fee
     select
         expected_states.* replace (
             2 as state_number,
+            case when lower(target.status) = 'pending' then 'PENDING' else 'POSTED' end as status,
             target.entry_id as target_entry_id,
-            'POSTED' as status,
+            target.account_id as target_account_id,
+            matches.source_original_amount_minor as source_amount_minor,
+            matches.target_amount_minor as target_amount_minor,
+            matches.settlement_currency as target_currency,
+            matches.source_amount_minor as reference_amount_minor,
             coalesce(matches.target_fee_minor, 0) as fee_minor,
+            matches.fx_rate as fx_rate,
             target.effective_at as effective_at,
-            greatest(expected_states.ingested_at, target.ingested_at) as ingested_at,
             greatest(expected_states.event_date, target.business_date) as event_date
         )
     from expected_states
@@ -74,59 +89,62 @@ posted_states as (
 
 transactions as (
 
-    select * from expected_states
-    union all
-    select * from posted_states
+    select
+        *,
+        source_currency <> target_currency as is_cross_currency,
+        -- what settled beyond the expected value (negative: short of it), in the target's currency
+        target_amount_minor - reference_amount_minor as difference_minor,
+        case when direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end as opposite_direction
+    from (
+        select * from expected_states
+        union all
+        select * from posted_states
+    )
 
 ),
 
-ledger_entries as (
+legs as (
 
-    -- the counterpart's account receives what the source account gives up
-    select
-        *,
-        1 as entry_index,
-        target_account_id as account_id,
-        source_direction as direction,
-        amount_minor as entry_amount_minor,
-        status as entry_status
+    -- 1, 2: the counterpart's account receives what settled; the source account gives up what
+    -- was expected
+    select *, 1 as entry_index, target_account_id as account_id, direction as entry_direction,
+        target_amount_minor as entry_amount_minor, target_currency as entry_currency
     from transactions
-
     union all
-
-    select
-        *,
-        2 as entry_index,
-        source_account_id as account_id,
-        case when source_direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end as direction,
-        amount_minor as entry_amount_minor,
-        status as entry_status
+    select *, 2, source_account_id, opposite_direction, source_amount_minor, source_currency
     from transactions
 
+    -- 3, 4: a match across currencies converts the expected amount at its rate
     union all
-
-    -- the processor keeps its fee out of the money it holds
-    select
-        *,
-        3 as entry_index,
-        fee_account_id as account_id,
-        'DEBIT' as direction,
-        fee_minor as entry_amount_minor,
-        'POSTED' as entry_status
+    select *, 3, profile_id || ':fx_conversion:' || source_currency, direction,
+        source_amount_minor, source_currency
     from transactions
-    where status = 'POSTED' and fee_minor <> 0
-
+    where is_cross_currency
     union all
-
-    select
-        *,
-        4 as entry_index,
-        target_account_id as account_id,
-        'CREDIT' as direction,
-        fee_minor as entry_amount_minor,
-        'POSTED' as entry_status
+    select *, 4, profile_id || ':fx_conversion:' || target_currency, opposite_direction,
+        reference_amount_minor, target_currency
     from transactions
-    where status = 'POSTED' and fee_minor <> 0
+    where is_cross_currency
+
+    -- 5: the difference between what settled and the expected value
+    union all
+    select *, 5,
+        profile_id || case when is_cross_currency then ':fx_gain_loss:' else ':reconciliation_variance:' end
+            || target_currency,
+        case when difference_minor > 0 then opposite_direction else direction end,
+        abs(difference_minor), target_currency
+    from transactions
+    where difference_minor <> 0
+
+    -- 6, 7: the processor keeps its fee out of the money it holds
+    union all
+    select *, 6, profile_id || ':processing_fees:' || target_currency, 'DEBIT', fee_minor, target_currency
+    from transactions
+    where fee_minor <> 0
+    union all
+    select *, 7, target_account_id, 'CREDIT', fee_minor, target_currency
+    from transactions
+    where fee_minor <> 0
 
 )
 
@@ -142,18 +160,19 @@ select
     target_entry_id,
     status as transaction_status,
     account_id,
-    direction,
-    entry_amount_minor as amount_minor,
-    currency,
-    entry_status as status,
+    entry_direction as direction,
+    cast(entry_amount_minor as bigint) as amount_minor,
+    entry_currency as currency,
+    status,
+    fx_rate,
     effective_at,
-    ingested_at,
     event_date,
     -- every entry follows from these fields, so they identify the transaction's state
     md5(
         concat_ws(
-            '|', status, source_account_id, source_direction, target_account_id,
-            target_entry_id, amount_minor, currency, fee_minor, fee_account_id
+            '|', status, source_account_id, target_account_id, direction, target_entry_id,
+            source_amount_minor, source_currency, target_amount_minor, target_currency,
+            reference_amount_minor, fee_minor, fx_rate
         )
     ) as version_hash
-from ledger_entries
+from legs

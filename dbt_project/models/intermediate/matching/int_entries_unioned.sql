@@ -29,7 +29,7 @@ payout_links as (
 
 accounts as (
 
-    select * from {{ ref('accounts') }}
+    select * from {{ ref('int_accounts') }}
 
 ),
 

@@ -32,12 +32,40 @@ expectation_sources as (
             expectations.business_date as business_date
         ),
         expectations.expectation_id,
-        expectations.member_count as source_member_count
+        expectations.rule_name,
+        expectations.member_count as source_member_count,
+        -- what was expected in the source's own currency, and how it was converted (if it was)
+        expectations.expected_amount_minor as original_amount_minor,
+        entries.currency as original_currency,
+        cast(null as decimal(18, 10)) as fx_rate,
+        cast(null as varchar) as fx_rate_source,
+        cast(null as date) as fx_rate_date
     from expectations
     inner join entries
         on entries.entry_id = expectations.source_entry_id
 
 ),
+
+{%- if rules | selectattr('fx') | list %}
+
+currencies as (
+
+    select * from {{ ref('currencies') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates_daily') }}
+
+),
+
+fx_rate_overrides as (
+
+    select * from {{ ref('fx_rate_overrides') }}
+
+),
+{%- endif %}
 
 {%- for rule in rules %}
 
@@ -95,6 +123,83 @@ targets_{{ loop.index }} as (
     {%- endif %}
 
 ),
+{%- if rule.fx %}
+
+-- the expectations of a rule whose counterpart may settle in another currency, also in each
+-- currency its targets settle in: at the rate an operator set for this reconciliation, else the
+-- rule's own, else the reference rate of the source's business date (the last one published on
+-- or before it); with no rate the amount is unknown and the fx_rate_available check fails
+sources_{{ loop.index }} as (
+
+    select * from expectation_sources
+    where rule_name = '{{ rule.name }}'
+
+    union all by name
+
+    select
+        converted.* replace (
+            case
+                when converted.direct_rate is not null then fx_convert(
+                    cast(converted.amount_minor as bigint), from_currency.minor_units, to_currency.minor_units,
+                    '1', cast(converted.direct_rate as varchar)
+                )
+                else fx_convert(
+                    cast(converted.amount_minor as bigint), from_currency.minor_units, to_currency.minor_units,
+                    cast(from_rate.units_per_eur as varchar), cast(to_rate.units_per_eur as varchar)
+                )
+            end as amount_minor,
+            converted.settlement_currency as currency,
+            coalesce(
+                converted.direct_rate,
+                cast(cast(to_rate.units_per_eur as double) / cast(from_rate.units_per_eur as double) as decimal(18, 10))
+            ) as fx_rate,
+            case
+                when converted.override_rate is not null then 'override'
+                when converted.rule_rate is not null then 'rule'
+                when from_rate.units_per_eur is not null and to_rate.units_per_eur is not null then 'reference'
+            end as fx_rate_source,
+            -- the day the older of the two reference rates was published
+            case
+                when converted.direct_rate is null and from_rate.units_per_eur is not null
+                    and to_rate.units_per_eur is not null
+                    then least(from_rate.published_on, to_rate.published_on)
+            end as fx_rate_date
+        )
+    from (
+        select
+            source.*,
+            settlement.currency as settlement_currency,
+            cast(fx_rate_overrides.rate as decimal(18, 10)) as override_rate,
+            {%- if rule.fx.rate %}
+            cast({{ rule.fx.rate }} as decimal(18, 10)) as rule_rate,
+            {%- else %}
+            cast(null as decimal(18, 10)) as rule_rate,
+            {%- endif %}
+            coalesce(override_rate, rule_rate) as direct_rate
+        from expectation_sources as source
+        inner join (select distinct profile_id, currency from targets_{{ loop.index }}) as settlement
+            on settlement.profile_id = source.profile_id
+            and settlement.currency <> source.currency
+        left join fx_rate_overrides
+            on fx_rate_overrides.profile_id = source.profile_id
+            and fx_rate_overrides.source_entry_id = source.entry_id
+            and upper(fx_rate_overrides.from_currency) = source.currency
+            and upper(fx_rate_overrides.to_currency) = settlement.currency
+        where source.rule_name = '{{ rule.name }}'
+    ) as converted
+    left join currencies as from_currency
+        on from_currency.currency_code = converted.currency
+    left join currencies as to_currency
+        on to_currency.currency_code = converted.settlement_currency
+    left join fx_rates as from_rate
+        on from_rate.rate_day = converted.business_date
+        and from_rate.currency = converted.currency
+    left join fx_rates as to_rate
+        on to_rate.rate_day = converted.business_date
+        and to_rate.currency = converted.settlement_currency
+
+),
+{%- endif %}
 {%- endfor %}
 
 candidates as (
@@ -116,6 +221,12 @@ candidates as (
         '{{ identifier.name | default("identifier_" ~ loop.index) }}' as identifier_name,
         expectation.identifier_{{ loop.index }} as identifier_value,
         source.amount_minor as source_amount_minor,
+        source.original_amount_minor as source_original_amount_minor,
+        source.original_currency as source_currency,
+        target.currency as settlement_currency,
+        source.fx_rate,
+        source.fx_rate_source,
+        source.fx_rate_date,
         target.amount_minor as target_amount_minor,
         target.fee_minor as target_fee_minor,
         source.effective_at as source_effective_at,
@@ -126,8 +237,18 @@ candidates as (
         on expectation.rule_name = '{{ rule.name }}'
         and expectation.profile_id = target.profile_id
         and expectation.identifier_{{ loop.index }} = cast({{ identifier.target }} as varchar)
+    {%- if rule.fx %}
+    inner join sources_{{ rule_loop.index }} as source
+        on source.expectation_id = expectation.expectation_id
+        -- the source as the target settles it: converted when the rule lets this pair cross currencies
+        and source.currency = case
+            when target.currency <> expectation.expected_currency and ({{ rule.fx.when }}) then target.currency
+            else expectation.expected_currency
+        end
+    {%- else %}
     inner join expectation_sources as source
         on source.expectation_id = expectation.expectation_id
+    {%- endif %}
     where not list_contains(target.target_member_entry_ids, source.entry_id)
     {{ 'union all' if not (loop.last and rule_loop.last) }}
     {%- endfor %}
@@ -205,6 +326,12 @@ select
         order by rule_priority desc, identifier_rank, source_effective_at, expectation_id
     ) as preference_of_target,
     source_amount_minor,
+    source_original_amount_minor,
+    source_currency,
+    settlement_currency,
+    fx_rate,
+    fx_rate_source,
+    fx_rate_date,
     target_amount_minor,
     target_fee_minor,
     target_effective_at,

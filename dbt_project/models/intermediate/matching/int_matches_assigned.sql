@@ -95,12 +95,21 @@ select
     assigned.identifier_value,
     assigned.match_results,
     assigned.assignment_round,
+    -- the expected amount in the settlement currency (converted when the match crossed currencies)
     assigned.source_amount_minor,
+    assigned.source_original_amount_minor,
+    assigned.source_currency,
+    assigned.settlement_currency,
+    assigned.fx_rate,
+    assigned.fx_rate_source,
+    assigned.fx_rate_date,
     assigned.target_amount_minor,
     assigned.target_fee_minor,
     passing_candidate_counts.passing_candidates,
-    -- passed, but only thanks to an amount tolerance: reported, not an exception
-    coalesce(
+    assigned.fx_rate is not null as is_cross_currency,
+    -- passed, but only thanks to an amount tolerance: reported, not an exception (a difference
+    -- across currencies is the conversion's, posted to FX gain/loss)
+    assigned.fx_rate is null and coalesce(
         list_bool_or(
             list_transform(
                 assigned.match_results,

@@ -151,7 +151,7 @@ to_append as (
 appended as (
 
     select
-        * exclude (proposed_entry_id, state_number, ingested_at, stored_version),
+        * exclude (proposed_entry_id, state_number, stored_version),
         stored_version
             + dense_rank() over (partition by transaction_id order by state_number) as version
     from to_append
@@ -188,6 +188,8 @@ select
     currency,
     status,
     transaction_status,
+    -- the rate a match across currencies used (units of the settlement currency per unit of the source's)
+    fx_rate,
 
     -- timestamps
     effective_at,

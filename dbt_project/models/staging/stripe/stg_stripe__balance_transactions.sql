@@ -50,6 +50,7 @@ renamed as (
             json_object(
                 'reporting_category', reporting_category,
                 'available_on', available_on,
+                'exchange_rate', exchange_rate,
                 'net', net,
                 'description', description
             )
