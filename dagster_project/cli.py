@@ -98,6 +98,16 @@ def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
                 """
             ).fetchall()
         )
+        ledger = connection.sql(
+            """
+            select
+                (select count(distinct transaction_id) from marts.fct_ledger_entries),
+                (select count(*) from marts.fct_ledger_entry_versions),
+                (select count(*) from intermediate.int_matches_assigned where is_cross_currency),
+                (select count(*) from marts.mart_trial_balance),
+                (select count(*) from marts.mart_trial_balance where difference_minor <> 0)
+            """
+        ).fetchall()[0]
     summary = {}
     for row in status:
         if row["side"] != "source":
@@ -116,6 +126,12 @@ def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
     print(
         f"\nQuarantined rows: {quarantined}; copies of records deduplicated: "
         f"{copies.get('deduplicated', 0)}, superseded: {copies.get('superseded', 0)}\n"
+    )
+    transactions, versions, cross_currency, trial_rows, unbalanced = ledger
+    print(
+        f"Ledger: {transactions} transactions in {versions} entry versions ({cross_currency} matches across "
+        f"currencies, their FX differences posted); trial balance per profile, day, currency and status: "
+        f"{trial_rows - unbalanced} of {trial_rows} balanced\n"
     )
     print("Exceptions by category (injected / reported / agreeing):")
     print(

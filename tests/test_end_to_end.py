@@ -67,6 +67,15 @@ def test_every_flow_reports_how_far_it_got(demo_home: Path) -> None:
     assert statuses.keys() == {"complete", "waiting", "stopped"}
 
 
+# the append-only tables: versions, the balance movements and their daily checkpoints
+_LEDGER_COUNTS = """
+    select
+        (select count(*) from marts.fct_ledger_entry_versions),
+        (select count(*) from marts.fct_balance_movements),
+        (select count(*) from marts.fct_balance_day_totals)
+"""
+
+
 def test_ledger_balances_and_rerunning_a_day_appends_nothing(demo_home: Path) -> None:
     query = """
         select count(*) from (
@@ -78,7 +87,7 @@ def test_ledger_balances_and_rerunning_a_day_appends_nothing(demo_home: Path) ->
     """
     with _warehouse(demo_home) as connection:
         assert connection.sql(query).fetchall()[0][0] == 0
-        versions_before = connection.sql("select count(*) from marts.fct_ledger_entry_versions").fetchall()
+        versions_before = connection.sql(_LEDGER_COUNTS).fetchall()
         posted = connection.sql(
             "select count(distinct transaction_id) from marts.fct_ledger_entries where status = 'POSTED'"
         ).fetchall()[0][0]
@@ -96,13 +105,13 @@ def test_ledger_balances_and_rerunning_a_day_appends_nothing(demo_home: Path) ->
     assert {h[0] for h in histories} == {"EXPECTED>POSTED", "EXPECTED"}
     recon(demo_home, "run", "--date", "2026-11-03")
     with _warehouse(demo_home) as connection:
-        versions_after = connection.sql("select count(*) from marts.fct_ledger_entry_versions").fetchall()
+        versions_after = connection.sql(_LEDGER_COUNTS).fetchall()
     assert versions_after == versions_before
     # re-running the whole range appends nothing either, and leaves the marts as the demo made them
     # for the tests that follow
     recon(demo_home, "run", "--start", "2026-11-01", "--end", "2026-11-05")
     with _warehouse(demo_home) as connection:
-        assert connection.sql("select count(*) from marts.fct_ledger_entry_versions").fetchall() == versions_before
+        assert connection.sql(_LEDGER_COUNTS).fetchall() == versions_before
         assert connection.sql("select count(*) from marts.fct_matches").fetchall()[0][0] == matched
 
 
