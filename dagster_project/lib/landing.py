@@ -1,10 +1,10 @@
 """The landing zone: where files wait to be ingested, one folder per source and profile."""
 
 import hashlib
-import shutil
 from pathlib import Path
 
 from dagster_project.lib.ingest import file_fingerprint
+from dagster_project.lib.pan import mask_card_numbers
 from dagster_project.lib.sources import get_source, known_profiles
 
 
@@ -21,15 +21,30 @@ def land_file(landing: Path, path: Path, source_name: str, profile_id: str) -> P
         raise FileNotFoundError(f"{path}: no such file")
     folder = landing / source_name / profile_id
     folder.mkdir(parents=True, exist_ok=True)
+    content = _masked(path.read_bytes())
+    fingerprint = hashlib.sha256(content).hexdigest()
     target = folder / path.name
     if target.exists():
-        if file_fingerprint(target) == file_fingerprint(path):
+        if file_fingerprint(target) == fingerprint:
             return target
-        target = folder / f"{path.stem}.{file_fingerprint(path)[:8]}{path.suffix}"
+        target = folder / f"{path.stem}.{fingerprint[:8]}{path.suffix}"
     partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(path, partial)
+    partial.write_bytes(content)
     partial.replace(target)
     return target
+
+
+def _masked(content: bytes) -> bytes:
+    """The file's bytes with card numbers masked (same length); a file that is not text is kept
+    as it is (its reader rejects it)."""
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        masked = mask_card_numbers(text)
+        return content if masked == text else masked.encode(encoding)
+    return content
 
 
 def landing_fingerprint(landing: Path) -> str:
