@@ -73,7 +73,7 @@ SCENARIOS = [
     ("currency_mismatch", 3), ("refund", 5), ("partial_refund", 2), ("double_charge", 2),
     ("webhook_duplicate", 2), ("charge_found_by_email", 2), ("charge_without_references", 1),
     ("partial_capture", 3), ("status_conflict", 1), ("dispute", 1), ("across_midnight", 3),
-    ("lookalike", 3), ("cross_currency", 3),
+    ("lookalike", 3), ("cross_currency", 3), ("split_payment", 2),
 ]  # fmt: skip
 # every profile sees each kind of messiness at least once, on its first orders paid by card
 FIRST_SCENARIOS = [name for name, _ in SCENARIOS if name != "matched"]
@@ -226,7 +226,8 @@ def generate_demo_data(
 
         def add_order(day: date, created: datetime, total_items: list, status: str, refunded: int,
                       customer: str | None = None, payment_method: str = "Stripe",
-                      order_currency: str | None = None) -> tuple[str, int, str]:  # fmt: skip
+                      order_currency: str | None = None,
+                      payment_reference: str = "") -> tuple[str, int, str]:  # fmt: skip
             """Write one order's export rows (in the shop's currency unless the customer paid in
             another); return its name, total and the customer's email."""
             nonlocal order_number, shopify_id
@@ -252,7 +253,8 @@ def generate_demo_data(
                         _money(total) if first else "", "", "0.00" if first else "",
                         _shopify_time(created) if first else "", str(qty), product, _money(price),
                         product.upper().replace(" ", "-"), customer if first else "",
-                        payment_method if first else "", "", _money(refunded) if first else "",
+                        payment_method if first else "", payment_reference if first else "",
+                        _money(refunded) if first else "",
                         str(shopify_id) if first else "", "", "web" if first else "",
                     ]
                 )  # fmt: skip
@@ -367,6 +369,22 @@ def generate_demo_data(
                     midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
                     created = midnight - timedelta(minutes=10)
                 items = random_items()
+                if scenario == "split_payment":
+                    # one checkout split into two orders (shipped apart), paid by one charge: both
+                    # orders name the charge as their payment reference
+                    charge_id = _random_id(rng, "ch_")
+                    first, first_total, first_email = add_order(day, created, items, "paid", 0,
+                                                                payment_reference=charge_id)  # fmt: skip
+                    second, second_total, _ = add_order(day, created + timedelta(minutes=1), random_items(), "paid", 0,
+                                                        payment_reference=charge_id)  # fmt: skip
+                    paid = charge("charge", first_total + second_total, currency, created + timedelta(minutes=4),
+                                  first, first_email, charge_id)  # fmt: skip
+                    for order in (first, second):
+                        truth.add("shopify_orders", order, "order", profile, scenario, "matched",
+                                  counterpart=key(paid))  # fmt: skip
+                    truth.add("stripe_balance_transactions", paid["id"], "charge", profile, scenario, "matched",
+                              counterpart=f"shopify_orders:{first}")  # fmt: skip
+                    continue
                 total = sum(_order_amounts(items))
                 refunded = 0
                 if scenario == "refund":

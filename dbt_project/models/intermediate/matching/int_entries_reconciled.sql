@@ -112,11 +112,17 @@ target_scopes as (
         '{{ rule.name }}' as rule_name,
         {{ rule.priority }} as rule_priority,
         {{ rule.window_days }} as window_days,
+        {%- if rule.cardinality == 'many_to_one' %}
+        -- a many-to-one target is found by its own id, which its sources name (a payout, the
+        -- charge of split orders): having it says nothing about the references it carries
+        cast(null as boolean) as has_identifier
+        {%- else %}
         (
             {%- for identifier in rule.identifiers %}
             cast({{ identifier.target }} as varchar) is not null{{ ' or' if not loop.last }}
             {%- endfor %}
         ) as has_identifier
+        {%- endif %}
     from entries as target
     where target.is_reconcilable
         and {{ recon_rule_applies_to_target(rule) }}
