@@ -171,6 +171,26 @@ def cmd_ingest(args: argparse.Namespace, home: ReconHome) -> int:
     return 0
 
 
+def cmd_pull_sftp(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.sftp import SftpPullError, pull
+
+    try:
+        results = pull(home, args.remote)
+    except SftpPullError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if any(result.landed for result in results):
+        progress("sftp", "run `recon run --date D` to ingest and reconcile (or let the landing sensor do it)")
+    return 0
+
+
+def cmd_serve_webhooks(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.webhooks import serve
+
+    serve(home, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.partitions import START_DATE, yesterday
 
@@ -246,6 +266,26 @@ def cmd_quarantine(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.queries import quarantine
 
     return _listing(args, home, lambda c: quarantine(c, profile=args.profile), needs=("raw", "quarantine"))
+
+
+def cmd_sources(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.sources import SOURCES
+
+    _print(
+        [
+            {
+                "source": source.name,
+                "format": source.format,
+                "default_account": source.default_account,
+                "raw_table": f"raw.{source.raw_table}",
+                "fields": len(source.fields),
+                "description": source.description,
+            }
+            for source in sorted(SOURCES.values(), key=lambda s: s.name)
+        ],
+        args.format,
+    )
+    return 0
 
 
 def cmd_accounts(args: argparse.Namespace, home: ReconHome) -> int:
@@ -344,6 +384,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--profile")
     ingest.set_defaults(handler=cmd_ingest)
 
+    pull_sftp = commands.add_parser("pull-sftp", help="fetch new files from the SFTP remotes of sftp.yml and land them")
+    pull_sftp.add_argument("--remote", metavar="NAME", help="only this remote (default: all)")
+    pull_sftp.set_defaults(handler=cmd_pull_sftp)
+
+    webhooks = commands.add_parser(
+        "serve-webhooks", help="receive signed Stripe and Shopify webhooks and land them as micro-batches"
+    )
+    webhooks.add_argument("--port", type=int, required=True)
+    webhooks.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    webhooks.set_defaults(handler=cmd_serve_webhooks)
+
     run = commands.add_parser("run", help="ingest landed files and reconcile business dates")
     run.add_argument("--date", type=_date, help="one business date (default: yesterday)")
     run.add_argument("--start", type=_date, help="first business date of a range")
@@ -371,6 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     quarantined = listing("quarantine", "rows rejected at the door, with file, row, field and reason")
     quarantined.set_defaults(handler=cmd_quarantine)
+
+    known = commands.add_parser("sources", help="every source the product knows: format and default account")
+    known.add_argument("--format", choices=FORMATS, default="table")
+    known.set_defaults(handler=cmd_sources)
 
     chart = listing("accounts", "the chart of accounts of every profile")
     chart.set_defaults(handler=cmd_accounts)

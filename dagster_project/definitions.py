@@ -4,6 +4,7 @@ import dagster as dg
 
 from dagster_project.assets.dbt import recon_dbt_assets
 from dagster_project.assets.ingest import ingest_assets
+from dagster_project.channels import sftp_pull_job, sftp_pull_schedule
 from dagster_project.checks import contract_checks
 from dagster_project.jobs import reconcile_job
 from dagster_project.resources import WarehouseResource, dbt_resource
@@ -13,8 +14,8 @@ from dagster_project.sensors import landing_sensor
 defs = dg.Definitions(
     assets=[*ingest_assets, recon_dbt_assets],
     asset_checks=contract_checks,
-    jobs=[reconcile_job],
-    schedules=[nightly_reconciliation],
+    jobs=[reconcile_job, sftp_pull_job],
+    schedules=[nightly_reconciliation, sftp_pull_schedule],
     sensors=[landing_sensor],
     resources={"dbt": dbt_resource(), "warehouse": WarehouseResource()},
 )
