@@ -137,15 +137,21 @@ def test_rules_check_lists_every_rule(tmp_path: Path) -> None:
 
     listed = json.loads(recon(tmp_path / "home", "rules", "check", "--format", "json").stdout)
     assert [r["rule_name"] for r in listed] == [
+        "shopify_order_to_adyen_payment",
         "shopify_order_to_paypal_payment",
+        "shopify_split_orders_to_stripe_charge",
         "shopify_order_to_stripe_charge",
         "shopify_refund_to_paypal_refund",
+        "shopify_refund_to_adyen_refund",
         "shopify_refund_to_stripe_refund",
         "stripe_balance_to_payout",
+        "adyen_settlement_to_payout",
         "stripe_payout_to_bank_credit",
+        "adyen_payout_to_bank_credit",
         "paypal_withdrawal_to_bank_credit",
     ]
-    assert listed[1]["identifiers"] == "order_id > customer_email_and_amount"
+    by_name = {r["rule_name"]: r for r in listed}
+    assert by_name["shopify_order_to_stripe_charge"]["identifiers"] == "order_id > customer_email_and_amount"
 
 
 def test_rules_check_names_the_broken_rule(tmp_path: Path) -> None:

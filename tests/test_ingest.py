@@ -214,3 +214,20 @@ def test_a_json_document_without_a_data_list_is_rejected(home: ReconHome, tmp_pa
         ensure_raw_schema(connection)
         with pytest.raises(FileRejected, match="error.json: not one JSON list object with a 'data' array"):
             ingest_file(connection, path, "stripe_balance_transactions", "acme_eu")
+
+
+def test_recon_sources_lists_every_source_with_its_format_and_default_account(tmp_path: Path) -> None:
+    import csv as csv_module
+
+    from dagster_project.lib.home import DBT_PROJECT_DIR
+    from dagster_project.lib.sources import SOURCES
+    from tests.conftest import recon
+
+    listed = json.loads(recon(tmp_path / "home", "sources", "--format", "json").stdout)
+    assert {row["source"] for row in listed} == set(SOURCES)
+    with open(DBT_PROJECT_DIR / "seeds" / "account_defaults.csv", newline="") as handle:
+        chart = {row["account_name"] for row in csv_module.DictReader(handle)}
+    for row in listed:
+        assert row["format"] and row["raw_table"].startswith("raw.")
+        # reference rates belong to no account; every other source's entries land in the default chart
+        assert row["default_account"] in chart or row["source"] == "ecb_reference_rates", row

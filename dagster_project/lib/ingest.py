@@ -25,6 +25,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from dagster_project.lib.contracts import LINEAGE_COLUMNS, dtype_of, raw_contract
+from dagster_project.lib.pan import mask_frame
+from dagster_project.lib.readers.bai2 import read_bai2
+from dagster_project.lib.readers.camt053 import camt053_balance, camt053_movement
+from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejected
+from dagster_project.lib.readers.mt940 import read_mt940
+from dagster_project.lib.readers.paypal_settlement import read_paypal_settlement
 from dagster_project.lib.sources import SOURCES, Field, Source, known_currencies
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.fZ")
@@ -42,14 +48,6 @@ TIME_ZONE_OFFSETS = {
     "ACST": "+0930", "ACDT": "+1030", "AEST": "+1000", "AEDT": "+1100", "NZST": "+1200", "NZDT": "+1300",
 }  # fmt: skip
 CAMT053_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}")
-
-
-# the shape of rows on their way to raw.quarantine, whichever check rejected them
-REJECTED_ROWS_SCHEMA = {"_source_row": pl.Int64, "_raw_record": pl.String, "field": pl.String, "reason": pl.String}
-
-
-class FileRejected(Exception):
-    """A file that cannot be read at all (undecodable, truncated, missing columns)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,12 @@ def _csv_rows(path: Path, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame
 
 def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Text columns plus `_source_row` (line number), and the malformed rows."""
-    header = _csv_header(path)
+    # a column without a name (a trailing comma) holds nothing a field reads; two of one name
+    # would make every row ambiguous
+    header = [name or f"_unnamed_{position}" for position, name in enumerate(_csv_header(path), start=1)]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise FileRejected(f"{path}: line 1 (header) names column(s) {', '.join(repeated)} more than once")
     missing = [f.source_key for f in source.fields if f.required and f.source_key not in header]
     if missing:
         raise FileRejected(
@@ -349,9 +352,11 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
     position = 0
     for statement in _children(documents[0], "Stmt"):
         statement_values, problem = _camt053_statement(statement)
+        balance = camt053_balance(statement_values)
         for entry in _children(statement, "Ntry"):
             position += 1
             values = {**statement_values, **_camt053_entry(entry)}
+            balance.add(position, camt053_movement(values))
             # the entry as the quarantine shows it and its hash is taken from: without the
             # namespace and in canonical form, so the same entry sent again hashes the same
             for element in entry.iter():
@@ -365,6 +370,9 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
                 column.append(values.get(key))
             positions.append(position)
             records.append(record)
+        # a statement whose balances cannot be read has its entries quarantined instead
+        if not problem:
+            balance.check(path)
     frame = pl.DataFrame(
         {"_source_row": positions, "_raw_record": records, **columns},
         schema={"_source_row": pl.Int64, "_raw_record": pl.String, **dict.fromkeys(columns, pl.String)},
@@ -377,7 +385,10 @@ READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame]]] 
     "csv": _read_csv,
     "json_list": _read_json_list,
     "camt053": _read_camt053,
+    "mt940": read_mt940,
+    "bai2": read_bai2,
     "ecb_rates_csv": _read_ecb_rates,
+    "paypal_stl": read_paypal_settlement,
 }
 
 
@@ -549,6 +560,7 @@ def parse_file(
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(raw rows that passed, quarantined rows, rows read) for one landed file."""
     text, rejected = READERS[source.format](path, source)
+    text, rejected = mask_frame(text), mask_frame(rejected)
     rows_read = text.height + rejected.height
     for f in source.fields:
         if f.source_key not in text.columns:

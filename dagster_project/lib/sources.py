@@ -41,7 +41,7 @@ class Field:
 @dataclass(frozen=True)
 class Source:
     name: str
-    format: str  # "csv", "json_list", "camt053" or "ecb_rates_csv"
+    format: str  # a key of ingest.READERS: "csv", "json_list", "camt053", "mt940", "bai2", ...
     raw_table: str
     default_account: str
     description: str
@@ -180,6 +180,75 @@ CAMT053 = Source(
     ),
 )
 
+# One raw row per statement line (:61:) of a SWIFT MT940 customer statement. A field's source
+# key is its tag (and subfield); :60a:/:62a: are the opening (60F or 60M) and closing (62F or
+# 62M) balances, signed (a D balance is negative). The booking date is the line's entry date, or
+# its value date when it has none. RC/RD marks are reversals: RC takes a credit back (DBIT), RD
+# a debit (CRDT). The :86: information is parsed per its dialect (German ?NN subfields, Dutch
+# /CODE/ pairs, or free text); `information` keeps it as sent.
+MT940 = Source(
+    name="mt940",
+    format="mt940",
+    raw_table="mt940",
+    default_account="bank",
+    description="Bank statements, SWIFT MT940 customer statement messages (text, one or more statements)",
+    fields=(
+        Field("statement_id", ":20:", required=True),
+        Field("statement_number", ":28C:"),
+        Field("account_id", ":25:", required=True),
+        Field("currency", ":60a:/currency", "currency", required=True),
+        Field("opening_balance", ":60a:", "decimal"),
+        Field("opening_balance_date", ":60a:/date", "date"),
+        Field("closing_balance", ":62a:", "decimal"),
+        Field("closing_balance_date", ":62a:/date", "date"),
+        Field("value_date", ":61:/value_date", "date", required=True),
+        Field("booking_date", ":61:/entry_date", "date", required=True),
+        Field("amount", ":61:/amount", "decimal", required=True, non_negative=True),
+        Field("credit_debit", ":61:/mark", required=True, allowed=("CRDT", "DBIT")),
+        Field("is_reversal", ":61:/reversal", required=True, allowed=("true", "false")),
+        Field("funds_code", ":61:/funds_code"),
+        Field("transaction_type", ":61:/transaction_type"),
+        Field("customer_reference", ":61:/customer_reference"),
+        Field("bank_reference", ":61:/bank_reference"),
+        Field("supplementary_details", ":61:/supplementary_details"),
+        Field("end_to_end_id", ":86:/end_to_end_id"),
+        Field("remittance_information", ":86:/remittance"),
+        Field("counterparty_name", ":86:/counterparty_name"),
+        Field("counterparty_account", ":86:/counterparty_account"),
+        Field("information", ":86:"),
+    ),
+)
+
+# One raw row per transaction detail (16 record, with its 88 continuations) of a BAI2 cash
+# management balance report. A field's source key is its record type and field. Amounts are
+# written in minor units of the account's currency (03, else the group's 02, else USD) and kept
+# here as exact decimals; the type code says the side (credits 100-399 and 920-959, debits
+# 400-699 and 960-999). The booking date is the group's as-of date; 03/010 and 03/015 are the
+# account's opening and closing ledger balances.
+BAI2 = Source(
+    name="bai2",
+    format="bai2",
+    raw_table="bai2",
+    default_account="bank",
+    description="Bank statements, BAI2 cash management balance reporting files (BAI version 2)",
+    fields=(
+        Field("originator_id", "02/originator"),
+        Field("account_id", "03/account", required=True),
+        Field("currency", "03/currency", "currency", required=True),
+        Field("opening_ledger", "03/010", "decimal"),
+        Field("closing_ledger", "03/015", "decimal"),
+        Field("booking_date", "02/as_of_date", "date", required=True),
+        Field("value_date", "16/value_date", "date"),
+        Field("type_code", "16/type_code", required=True),
+        Field("amount", "16/amount", "decimal", required=True, non_negative=True),
+        Field("credit_debit", "16/side", required=True, allowed=("CRDT", "DBIT")),
+        Field("funds_type", "16/funds_type"),
+        Field("bank_reference", "16/bank_reference"),
+        Field("customer_reference", "16/customer_reference"),
+        Field("text", "16/text"),
+    ),
+)
+
 # PayPal's activity download (Reports > Activity download, CSV) under its default column names.
 # Dates are month first, as PayPal documents the export (MM/DD/YYYY); the time is the account's
 # local time, its zone an abbreviation (PST, PDT, CET, ...). Amounts are signed decimals in major
@@ -247,6 +316,135 @@ ECB_REFERENCE_RATES = Source(
     ),
 )
 
+# Adyen's Settlement details report (Reports > Settlement details, one CSV per payout batch:
+# settlement_detail_report_batch_<n>.csv) under its column names; the report's Reserved columns
+# are not read. One row per journal entry booked to the batch: Settled, Refunded, Chargeback, Fee,
+# Balancetransfer, DepositCorrection, InvoiceDeduction, ..., and last the MerchantPayout that
+# pays the batch out (its Modification Reference is the text Adyen sends the bank). Creation Date
+# is the account's local time, its zone an abbreviation (CET, CEST, BST, ...). Amounts are
+# unsigned decimals in major units, debits and credits in separate columns: the gross in the
+# payment's currency (GC), the net and the costs Adyen withheld in the settlement currency (NC).
+# The exchange rate is kept as the text published (it may carry more decimals than a decimal
+# field holds).
+ADYEN_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
+ADYEN_SETTLEMENT_DETAILS = Source(
+    name="adyen_settlement_details",
+    format="csv",
+    raw_table="adyen_settlement_details",
+    default_account="adyen_clearing",
+    description="Adyen Settlement details report (CSV, one per settlement batch)",
+    fields=(
+        Field("company_account", "Company Account"),
+        Field("merchant_account", "Merchant Account", required=True),
+        Field("psp_reference", "Psp Reference"),
+        Field("merchant_reference", "Merchant Reference"),
+        Field("payment_method", "Payment Method"),
+        Field(
+            "created_at",
+            "Creation Date",
+            "timestamp",
+            required=True,
+            joined_with=("TimeZone",),
+            formats=(ADYEN_TIMESTAMP_FORMAT,),
+        ),
+        Field("time_zone", "TimeZone", required=True),
+        Field("type", "Type", required=True),
+        Field("modification_reference", "Modification Reference"),
+        Field("gross_currency", "Gross Currency", "currency"),
+        Field("gross_debit", "Gross Debit (GC)", "decimal", non_negative=True),
+        Field("gross_credit", "Gross Credit (GC)", "decimal", non_negative=True),
+        Field("exchange_rate", "Exchange Rate"),
+        Field("net_currency", "Net Currency", "currency", required=True),
+        Field("net_debit", "Net Debit (NC)", "decimal", non_negative=True, required_unless="net_credit"),
+        Field("net_credit", "Net Credit (NC)", "decimal", non_negative=True),
+        Field("commission", "Commission (NC)", "decimal"),
+        Field("markup", "Markup (NC)", "decimal"),
+        Field("scheme_fees", "Scheme Fees (NC)", "decimal"),
+        Field("interchange", "Interchange (NC)", "decimal"),
+        Field("payment_method_variant", "Payment Method Variant"),
+        Field("modification_merchant_reference", "Modification Merchant Reference"),
+        Field("batch_number", "Batch Number", "integer", required=True, non_negative=True),
+    ),
+)
+
+# PayPal's Settlement report (STL-yyyymmdd.<sequence>.<version>.CSV on PayPal's SFTP server),
+# read by readers/paypal_settlement.py: one raw row per section body (SB) record, its fields
+# named by the section's column header (CH) record, and the account of its section header (SH).
+# Times carry their UTC offset (2026/11/01 10:15:32 -0800). Amounts are unsigned whole numbers of
+# hundredths of a unit of their currency, their side (CR money in, DR money out) in a column of
+# their own.
+PAYPAL_STL_TIMESTAMP_FORMAT = "%Y/%m/%d %H:%M:%S %z"
+PAYPAL_SETTLEMENT = Source(
+    name="paypal_settlement",
+    format="paypal_stl",
+    raw_table="paypal_settlement",
+    default_account="paypal_clearing",
+    description="PayPal Settlement report (STL, record-typed CSV from PayPal's SFTP server)",
+    fields=(
+        Field("account_id", "SH Account ID"),
+        Field("transaction_id", "Transaction ID", required=True),
+        Field("invoice_id", "Invoice ID"),
+        Field("paypal_reference_id", "PayPal Reference ID"),
+        Field("paypal_reference_id_type", "PayPal Reference ID Type"),
+        Field("event_code", "Transaction Event Code", required=True),
+        Field(
+            "initiated_at",
+            "Transaction Initiation Date",
+            "timestamp",
+            required=True,
+            formats=(PAYPAL_STL_TIMESTAMP_FORMAT,),
+        ),
+        Field("completed_at", "Transaction Completion Date", "timestamp", formats=(PAYPAL_STL_TIMESTAMP_FORMAT,)),
+        Field("debit_or_credit", "Transaction Debit or Credit", required=True, allowed=("CR", "DR")),
+        Field("gross_amount", "Gross Transaction Amount", "integer", required=True, non_negative=True),
+        Field("gross_currency", "Gross Transaction Currency", "currency", required=True),
+        Field("fee_debit_or_credit", "Fee Debit or Credit", allowed=("CR", "DR"), required_with="fee_amount"),
+        Field("fee_amount", "Fee Amount", "integer", non_negative=True),
+        Field("fee_currency", "Fee Currency", "currency"),
+        Field("custom_field", "Custom Field"),
+        Field("consumer_id", "Consumer ID"),
+        Field("payment_tracking_id", "Payment Tracking ID"),
+        Field("store_id", "Store ID"),
+        Field("bank_reference_id", "Bank Reference ID"),
+    ),
+)
+
+# Shopify Payments' transactions export (Finance > Payouts > View transactions > Export, CSV)
+# under its column names: the ledger of the Shopify Payments balance, one row per charge, refund,
+# dispute, adjustment, reserve and payout, each naming the payout that paid it out (Payout ID,
+# Payout Date) once it is paid out. The payouts export (one row per payout) adds nothing the
+# payout rows here lack, so this one file family is read. Amounts are signed decimals in major
+# units of Currency (a refund, a dispute and a payout take money out: negative), Fee is what
+# Shopify kept; Transaction Date carries its UTC offset, Payout Date and Available On are dates.
+# The export has no transaction id: a row is known by its type, order or checkout, time, amount
+# and currency, which do not change when it is paid out.
+SHOPIFY_PAYOUTS = Source(
+    name="shopify_payouts",
+    format="csv",
+    raw_table="shopify_payouts",
+    default_account="shopify_payments_clearing",
+    description="Shopify Payments transactions export (CSV, the balance transactions of the payouts)",
+    fields=(
+        Field("transaction_date", "Transaction Date", "timestamp", required=True),
+        Field("type", "Type", required=True),
+        Field("order_name", "Order"),
+        Field("card_brand", "Card Brand"),
+        Field("card_source", "Card Source"),
+        Field("payout_status", "Payout Status"),
+        Field("payout_date", "Payout Date", "date"),
+        Field("payout_id", "Payout ID"),
+        Field("available_on", "Available On", "date"),
+        Field("amount", "Amount", "decimal", required=True),
+        Field("fee", "Fee", "decimal"),
+        Field("net", "Net", "decimal", required=True),
+        Field("checkout", "Checkout"),
+        Field("payment_method_name", "Payment Method Name"),
+        Field("presentment_amount", "Presentment Amount", "decimal"),
+        Field("presentment_currency", "Presentment Currency", "currency"),
+        Field("currency", "Currency", "currency", required=True),
+    ),
+)
+
 SOURCES: dict[str, Source] = {
     s.name: s
     for s in (
@@ -254,8 +452,13 @@ SOURCES: dict[str, Source] = {
         STRIPE_BALANCE_TRANSACTIONS,
         STRIPE_PAYOUT_RECONCILIATION,
         CAMT053,
+        MT940,
+        BAI2,
         PAYPAL_ACTIVITY,
         ECB_REFERENCE_RATES,
+        ADYEN_SETTLEMENT_DETAILS,
+        PAYPAL_SETTLEMENT,
+        SHOPIFY_PAYOUTS,
     )
 }
 

@@ -16,7 +16,17 @@ staged as (
     union all by name
     select * from {{ ref('stg_bank__camt053_entries') }}
     union all by name
+    select * from {{ ref('stg_bank__mt940_entries') }}
+    union all by name
+    select * from {{ ref('stg_bank__bai2_entries') }}
+    union all by name
     select * from {{ ref('stg_paypal__activity') }}
+    union all by name
+    select * from {{ ref('stg_adyen__settlement_details') }}
+    union all by name
+    select * from {{ ref('stg_paypal__settlement') }}
+    union all by name
+    select * from {{ ref('stg_shopify__payouts') }}
 
 ),
 

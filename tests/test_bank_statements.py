@@ -1,0 +1,604 @@
+"""Bank statements that check themselves: SWIFT MT940 (plain, German ?NN and Dutch /CODE/
+dialects) and BAI2 read into raw rows, malformed lines quarantined with line and field, a
+statement whose balances or control totals do not add up rejected whole (camt.053 too), and
+the staged entries in the shape the bank rules read."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dagster_project.lib.formats import write_camt053
+from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
+from dagster_project.lib.ingest import FileRejected, IngestResult, ensure_raw_schema, ingest_file, parse_file
+from dagster_project.lib.sources import SOURCES
+from dagster_project.lib.warehouse import connect
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bank"
+PLAIN = (FIXTURES / "mt940_plain.sta").read_text()
+GERMAN = (FIXTURES / "mt940_deutsche_bank.sta").read_bytes().decode("latin-1")
+DUTCH = (FIXTURES / "mt940_ing.sta").read_text()
+BAI2 = (FIXTURES / "bai2_sample.bai").read_text()
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    """``text`` with the one occurrence of ``old`` replaced (a fixture edit that must hit)."""
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, query: str) -> list[dict]:
+    relation = connection.sql(query)
+    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+
+
+def _ingest(home: ReconHome, path: Path, source: str, profile: str = "acme_eu") -> tuple[IngestResult, list, list]:
+    """Ingest one file: (result, raw rows by line, quarantined (row, field, reason, raw record))."""
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, source, profile)
+        rows = _rows(connection, f"select * from raw.{source} order by _source_row")
+        quarantined = connection.sql(
+            "select source_row, field, reason, raw_record from raw.quarantine order by source_row"
+        ).fetchall()
+    return result, rows, quarantined
+
+
+def _rejected(home: ReconHome, path: Path, source: str, match: str) -> str:
+    """Ingest a file that must be rejected whole: its reason, once nothing else was written."""
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(FileRejected, match=match) as rejection:
+            ingest_file(connection, path, source, "acme_eu")
+        rejected = connection.sql("select path, reason from raw.rejected_files").fetchall()
+        counts = connection.sql(
+            f"""
+            select
+                (select count(*) from raw.{source}),
+                (select count(*) from raw.quarantine),
+                (select count(*) from raw.ingested_files)
+            """
+        ).fetchall()[0]
+    assert counts == (0, 0, 0)
+    assert rejected == [(str(path), str(rejection.value))]
+    assert str(rejection.value).startswith(f"{path}: ")
+    return str(rejection.value)
+
+
+def _transaction_lines(text: str, source: str) -> int:
+    """How many transactions a file lists: its :61: tags, or its 16 records."""
+    marker = ":61:" if source == "mt940" else "16,"
+    return sum(line.startswith(marker) for line in text.splitlines())
+
+
+# --- MT940 -----------------------------------------------------------------------------------
+
+
+def test_plain_mt940_lines_land_with_their_statement(home: ReconHome, tmp_path: Path) -> None:
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "plain.sta", PLAIN), "mt940")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 5, 0) and quarantined == []
+    # a row is the line its :61: tag is on
+    assert [row["_source_row"] for row in rows] == [6, 10, 12, 23, 25]
+    payout, fees, reversed_credit, invoice, reversed_debit = rows
+    assert (payout["statement_id"], payout["statement_number"]) == ("STMT261103", "307/1")
+    assert (payout["account_id"], payout["currency"]) == ("GB29NWBK60161331926819", "GBP")
+    assert (payout["opening_balance"], payout["closing_balance"]) == (Decimal("1000.00"), Decimal("3339.50"))
+    assert (payout["opening_balance_date"], payout["closing_balance_date"]) == (date(2026, 11, 2), date(2026, 11, 3))
+    assert (payout["amount"], payout["credit_debit"], payout["is_reversal"]) == (Decimal("2500.00"), "CRDT", "false")
+    assert (payout["value_date"], payout["booking_date"]) == (date(2026, 11, 3), date(2026, 11, 3))
+    assert (payout["transaction_type"], payout["customer_reference"]) == ("NTRF", "PAYOUT-77")
+    assert (payout["bank_reference"], payout["supplementary_details"]) == ("BR26110301", "STRIPE PAYMENTS UK")
+    # free text: the :86: lines joined with a space
+    assert payout["remittance_information"] == "STRIPE PAYOUT po_1GbpAbCdEf2026 STRIPE PAYMENTS UK LTD"
+    assert payout["information"] == "STRIPE PAYOUT po_1GbpAbCdEf2026\nSTRIPE PAYMENTS UK LTD"
+    assert payout["counterparty_name"] is None and payout["end_to_end_id"] is None
+    # NONREF is the spec's "no reference"
+    assert (fees["amount"], fees["credit_debit"], fees["customer_reference"]) == (Decimal("120.50"), "DBIT", None)
+    # RC reverses a credit: money out; RD reverses a debit: money in
+    assert (reversed_credit["credit_debit"], reversed_credit["is_reversal"]) == ("DBIT", "true")
+    # no entry date: the value date is the booking date
+    assert reversed_credit["booking_date"] == reversed_credit["value_date"] == date(2026, 11, 3)
+    assert (reversed_debit["credit_debit"], reversed_debit["is_reversal"], reversed_debit["amount"]) == (
+        "CRDT", "true", Decimal("19.99")
+    )  # fmt: skip
+    # a funds code (D) between the mark and the amount; a SWIFT transfer's type (S103)
+    assert (invoice["funds_code"], invoice["amount"], invoice["transaction_type"]) == ("D", Decimal("75.25"), "S103")
+    assert (invoice["statement_id"], invoice["opening_balance"]) == ("STMT261104", Decimal("3339.50"))
+    # the statement's own :86: (after its closing balance) belongs to no line
+    assert all("END OF DAY" not in (row["information"] or "") for row in rows)
+
+
+def test_german_mt940_reads_its_subfields(home: ReconHome, tmp_path: Path) -> None:
+    path = tmp_path / "deutsche_bank.sta"
+    path.write_bytes((FIXTURES / "mt940_deutsche_bank.sta").read_bytes())
+    assert b"\r\n" in path.read_bytes()
+    result, rows, _ = _ingest(home, path, "mt940")
+    assert (result.rows_read, result.rows_loaded) == (3, 3)
+    stripe, fees, paypal = rows
+    assert (stripe["account_id"], stripe["statement_number"]) == ("10070000/0123456700", "00001/001")
+    # C and D with the currency's third letter as funds code (EUR: R)
+    assert (stripe["credit_debit"], stripe["funds_code"], stripe["amount"]) == ("CRDT", "R", Decimal("4123.45"))
+    assert stripe["customer_reference"] is None and stripe["bank_reference"] is None
+    # SVWZ+ is the remittance, run on across full ?21/?22 subfields and 65-character lines
+    assert stripe["remittance_information"] == "STRIPE PAYOUT po_1QxYzAbCdEfGh2026 ANZAHL 12"
+    assert stripe["end_to_end_id"] == "STRIPE-E2E-20261103"
+    assert stripe["counterparty_name"] == "STRIPE PAYMENTS EUROPE LIMITED DUBLIN"  # ?32 and ?33
+    assert stripe["counterparty_account"] == "IE64CITI99005112345678"  # ?31
+    assert stripe["information"].startswith("166?00SEPA-GUTSCHRIFT?109310?20EREF+")
+    assert (fees["credit_debit"], fees["remittance_information"], fees["counterparty_name"]) == (
+        "DBIT", "Kontofuehrung 11/2026", "DEUTSCHE BANK AG"
+    )  # fmt: skip
+    # an intermediate statement (:60M:/:62M:); NOTPROVIDED is no reference
+    assert (paypal["statement_number"], paypal["opening_balance"], paypal["closing_balance"]) == (
+        "00002/001", Decimal("19099.66"), Decimal("20100.16")
+    )  # fmt: skip
+    assert paypal["remittance_information"] == "PAYPAL TRANSFER 5TY12345AB678901C"
+    assert paypal["end_to_end_id"] is None
+    assert paypal["counterparty_name"] == "PayPal Europe S.a.r.l. et Cie S.C.A"
+
+
+def test_dutch_mt940_reads_its_code_pairs(home: ReconHome, tmp_path: Path) -> None:
+    result, rows, _ = _ingest(home, _write(tmp_path / "ing.sta", DUTCH), "mt940")
+    assert (result.rows_read, result.rows_loaded) == (3, 3)
+    stripe, fee, rabobank = rows
+    assert (stripe["account_id"], stripe["bank_reference"]) == ("NL69INGB0123456789EUR", "00000000001005")
+    assert stripe["supplementary_details"] == "/TRCD/00100/"
+    # /REMI/USTD// and /CNTP/account/BIC/name/, wrapped mid-word at 65 characters
+    assert stripe["remittance_information"] == "STRIPE PAYOUT po_1NlIngPayout7781"
+    assert (stripe["counterparty_name"], stripe["counterparty_account"]) == (
+        "STRIPE PAYMENTS EUROPE LTD", "IE29AIBK93115212345678"
+    )  # fmt: skip
+    assert stripe["end_to_end_id"] == "STRIPE-E2E-7781"
+    assert (fee["credit_debit"], fee["amount"], fee["end_to_end_id"]) == ("DBIT", Decimal("12.45"), None)
+    assert (fee["remittance_information"], fee["counterparty_name"]) == (
+        "Kosten betalingsverkeer oktober",
+        "ING BANK NV",
+    )
+    # Rabobank's /NAME/ and a plain /REMI/
+    assert (rabobank["counterparty_name"], rabobank["remittance_information"]) == ("J. Janssen", "Factuur 2026-0042")
+    assert (rabobank["end_to_end_id"], rabobank["customer_reference"]) == ("RABO-2611-9", None)
+
+
+def test_an_entry_date_in_the_next_year_is_booked_in_it(home: ReconHome, tmp_path: Path) -> None:
+    text = _replace(PLAIN, ":61:2611041104CD75,25", ":61:2612310102CD75,25")
+    _, rows, _ = _ingest(home, _write(tmp_path / "new_year.sta", text), "mt940")
+    line = next(row for row in rows if row["_source_row"] == 23)
+    assert (line["value_date"], line["booking_date"]) == (date(2026, 12, 31), date(2027, 1, 2))
+
+
+def test_a_preamble_before_the_first_statement_is_skipped(home: ReconHome, tmp_path: Path) -> None:
+    text = "ABNANL2A\n940\nABNANL2A\n" + PLAIN.partition("\n")[2]
+    result, rows, _ = _ingest(home, _write(tmp_path / "abn_amro.sta", text), "mt940")
+    assert (result.rows_loaded, [row["_source_row"] for row in rows]) == (5, [8, 12, 14, 25, 27])
+
+
+def test_an_mt940_statement_that_does_not_balance_is_rejected_whole(home: ReconHome, tmp_path: Path) -> None:
+    path = _write(tmp_path / "unbalanced.sta", _replace(PLAIN, ":62F:C261104GBP3434,74", ":62F:C261104GBP3434,47"))
+    reason = _rejected(home, path, "mt940", "does not balance")
+    assert reason == (
+        f"{path}: statement 'STMT261104' of account 'GB29NWBK60161331926819' (line 19) does not balance: "
+        "opening balance 3339.50 GBP + credits 95.24 - debits 0 = 3434.74 GBP, but its closing balance is "
+        "3434.47 GBP (a difference of -0.27); nothing from the file was loaded: ask the bank for a corrected "
+        "statement"
+    )
+
+
+def test_malformed_mt940_lines_are_quarantined_and_the_rest_loads(home: ReconHome, tmp_path: Path) -> None:
+    text = _replace(PLAIN, "D120,50NMSC", "D120.50NMSC")  # a decimal point
+    text = _replace(text, "261103RC40,00", "261103XC40,00")  # no such mark
+    text = _replace(text, ":61:2611041104CD75,25", ":61:2613411104CD75,25")  # no 41st of a 13th month
+    text = _replace(text, ":61:2611041104RD19,99", ":61:2611041131RD19,99")  # no 31 November
+    path = _write(tmp_path / "malformed.sta", text)
+    result, rows, quarantined = _ingest(home, path, "mt940")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 1, 4)
+    assert [row["_source_row"] for row in rows] == [6]
+    assert [row[:3] for row in quarantined] == [
+        (10, ":61:/amount",
+         "field ':61:/amount': '120.50' is not a SWIFT amount (digits with a decimal comma, e.g. 1234,56)"),
+        (12, ":61:/mark", "field ':61:/mark': 'XC' is not a debit/credit mark (C, D, RC or RD)"),
+        (23, ":61:/value_date", "field ':61:/value_date': '261341' is not a date (YYMMDD)"),
+        (25, ":61:/entry_date", "field ':61:/entry_date': '1131' is not a date (MMDD)"),
+    ]  # fmt: skip
+    # the quarantine keeps the line as sent, with its :86:
+    assert quarantined[0][3] == ":61:2611031103D120.50NMSCNONREF//BR26110302\n:86:CARD FEES NOVEMBER"
+
+
+def test_a_quarantined_date_does_not_hide_a_statement_that_does_not_balance(home: ReconHome, tmp_path: Path) -> None:
+    """The balance check counts every line whose amount and side can be read, whatever else is
+    wrong with it: only an unreadable amount or mark leaves a statement unprovable."""
+    text = _replace(PLAIN, ":61:2611041104CD75,25", ":61:2613411104CD75,25")
+    text = _replace(text, ":62F:C261104GBP3434,74", ":62F:C261104GBP3500,00")
+    _rejected(home, _write(tmp_path / "bad_date.sta", text), "mt940", r"statement 'STMT261104' .* does not balance")
+
+
+def test_a_statement_with_an_unreadable_balance_quarantines_its_lines(home: ReconHome, tmp_path: Path) -> None:
+    text = _replace(PLAIN, ":60F:C261102GBP1000,00", ":60F:C261102XYZ1000,00")
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "balance.sta", text), "mt940")
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 3)
+    assert {row["statement_id"] for row in rows} == {"STMT261104"}
+    reason = "field ':60F:/currency': unknown currency 'XYZ' (not an ISO 4217 code)"
+    assert [row[:3] for row in quarantined] == [(line, ":60F:/currency", reason) for line in (6, 10, 12)]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("Name,Total\n#1001,10.00\n", r"no MT940 statement in the file \(no :20: tag\); is this an MT940 file\?"),
+        ("", r"no MT940 statement in the file \(no :20: tag\)"),
+        (_replace(PLAIN, "-}\n{1:F01", "-}\nstray text\n{1:F01"),
+         r"line 18: 'stray text' is outside any statement \(a statement starts with its :20: tag\)"),
+        ("\x00\x01:20:X", r"binary content \(NUL bytes\) where MT940 text was expected"),
+        (_replace(PLAIN, ":62F:C261103GBP3339,50\n", ""),
+         r"statement 'STMT261103' of account 'GB29NWBK60161331926819' \(line 2\) has no :62F: or :62M:"),
+        (_replace(PLAIN, ":25:GB29NWBK60161331926819\n:28C:308/1", ":28C:308/1"),
+         r"statement 'STMT261104' \(line 19\) has no :25: or :25P: \(the account\)"),
+        (_replace(PLAIN, ":60F:C261103GBP3339,50", ":60F:C261103EUR3339,50"),
+         r"opening balance is in EUR but its closing balance in GBP"),
+    ],
+)  # fmt: skip
+def test_an_unreadable_mt940_file_is_rejected_whole(home: ReconHome, tmp_path: Path, content: str, reason: str) -> None:
+    _rejected(home, _write(tmp_path / "statement.sta", content), "mt940", reason)
+
+
+# --- BAI2 ------------------------------------------------------------------------------------
+
+
+def test_bai2_transactions_land_with_their_account_and_group(home: ReconHome, tmp_path: Path) -> None:
+    result, rows, _ = _ingest(home, _write(tmp_path / "report.bai", BAI2), "bai2", "globex_us")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 5, 0)
+    assert [row["_source_row"] for row in rows] == [5, 7, 8, 11, 16]
+    stripe, paypal, check, fees, lockbox = rows
+    assert (stripe["originator_id"], stripe["account_id"], stripe["currency"]) == ("121000248", "4567890123", "USD")
+    assert stripe["booking_date"] == date(2026, 11, 3)  # the group's as-of date
+    assert (stripe["opening_ledger"], stripe["closing_ledger"]) == (Decimal("15000.00"), Decimal("21625.00"))
+    # cents, exactly; a credit type code
+    assert (stripe["type_code"], stripe["amount"], stripe["credit_debit"]) == ("165", Decimal("5000.00"), "CRDT")
+    assert (stripe["bank_reference"], stripe["customer_reference"]) == ("BR261103001", "PAYOUT-1103")
+    # a text continued on an 88 without a slash
+    assert stripe["text"] == "STRIPE TRANSFER po_1UsdBai2Payout1103 STRIPE PAYMENTS COMPANY"
+    # value dated (funds type V: a date and a time before the references); a comma in the text
+    assert (paypal["funds_type"], paypal["value_date"], paypal["amount"]) == (
+        "V",
+        date(2026, 11, 4),
+        Decimal("2125.00"),
+    )
+    assert (paypal["bank_reference"], paypal["customer_reference"]) == ("BR261103002", None)
+    assert paypal["text"] == "PAYPAL TRANSFER, REF 9WD00000AB678901E"
+    assert (check["type_code"], check["credit_debit"], check["text"]) == ("475", "DBIT", "CHECK PAID")
+    # a currency without minor units
+    assert (fees["currency"], fees["amount"], fees["credit_debit"]) == ("JPY", Decimal("15000"), "DBIT")
+    # a group without a currency is in USD; funds type S carries three availability amounts
+    assert (lockbox["currency"], lockbox["booking_date"], lockbox["amount"]) == (
+        "USD",
+        date(2026, 11, 4),
+        Decimal("3000.00"),
+    )
+    assert (lockbox["funds_type"], lockbox["bank_reference"], lockbox["text"]) == (
+        "S",
+        "BR261104001",
+        "LOCKBOX DEPOSIT",
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("49,5187500,7/", "49,5187501,7/",
+         r"account '4567890123' \(03 at line 3\) does not add up: its trailer \(49 at line 9\) gives account "
+         r"control total 5187501, but 5187500 is computed from its records"),
+        ("49,5187500,7/", "49,5187500,6/", r"\(49 at line 9\) gives number of records 6, but 7 is computed"),
+        ("98,7187500,2,12/", "98,7187000,2,12/",
+         r"the group of line 2 does not add up: its trailer \(98 at line 13\) gives group control total 7187000, "
+         r"but 7187500"),
+        ("98,7187500,2,12/", "98,7187500,3,12/", r"gives number of accounts 3, but 2 is computed"),
+        ("99,9650000,2,19/", "99,9650001,2,19/",
+         r"the file does not add up: .* file control total 9650001, but 9650000"),
+        ("99,9650000,2,19/", "99,9650000,2,18/", r"the file does not add up: .* number of records 18, but 19"),
+        ("99,9650000,2,19/\n", "", r"the file ends inside the file: a 02 or 99 record is missing"),
+        ("49,2000000,3/\n", "", r"line 12: a 98 record where account '7788990011' \(03 at line 10\) expects 16 or 49"),
+        ("80,,2/", "80,,3/", r"line 1: BAI version '3' in the file header; only 2 \(BAI2\) is read"),
+        ("16,451,", "17,451,", r"line 11: '17,451,.*' does not start with a BAI2 record code"),
+        ("49,2000000,3/", "49,2OOOOOO,3/",
+         r"line 12: the account control total of the 49 record, '2OOOOOO', is not a number"),
+    ],
+)  # fmt: skip
+def test_a_bai2_file_whose_controls_do_not_add_up_is_rejected_whole(
+    home: ReconHome, tmp_path: Path, old: str, new: str, reason: str
+) -> None:
+    _rejected(home, _write(tmp_path / "report.bai", _replace(BAI2, old, new)), "bai2", reason)
+
+
+def test_malformed_bai2_transactions_are_quarantined_and_the_rest_loads(home: ReconHome, tmp_path: Path) -> None:
+    text = _replace(BAI2, "16,165,500000,Z", "16,165,5OOOOO,Z")  # letters O for zeros
+    text = _replace(text, "V,261104,1200", "V,261140,1200")  # no 40 November
+    text = _replace(text, "16,475,50000", "16,010,50000")  # a balance code, not a transaction
+    text = _replace(text, "03,7788990011,JPY", "03,7788990011,XYZ")  # no such currency
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "malformed.bai", text), "bai2", "globex_us")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 1, 4)
+    assert [row["_source_row"] for row in rows] == [16]
+    assert [row[:3] for row in quarantined] == [
+        (5, "16/amount", "field '16/amount': '5OOOOO' is not a whole number of minor units"),
+        (7, "16/value_date", "field '16/value_date': '261140' is not a date (YYMMDD)"),
+        (8, "16/type_code", "field '16/type_code': type code 010 is not a transaction (credits are 100-399 and "
+                            "920-959, debits 400-699 and 960-999)"),
+        (11, "03/currency", "field '03/currency': unknown currency 'XYZ' (not an ISO 4217 code)"),
+    ]  # fmt: skip
+    # a transaction keeps its continuations in the quarantine
+    assert (
+        quarantined[0][3]
+        == "16,165,5OOOOO,Z,BR261103001,PAYOUT-1103,STRIPE TRANSFER po_1UsdBai2Payout1103\n88,STRIPE PAYMENTS COMPANY"
+    )
+
+
+def test_an_unreadable_amount_leaves_its_account_unchecked_but_not_the_file(home: ReconHome, tmp_path: Path) -> None:
+    """An account whose transaction amount cannot be read cannot be proven: the quarantine
+    explains it; the group and file totals, built from the accounts' stated totals, still hold."""
+    text = _replace(BAI2, "16,165,500000,Z", "16,165,5OOOOO,Z")
+    text = _replace(text, "49,5187500,7/", "49,5187600,7/")
+    text = _replace(text, "98,7187500,2,12/", "98,7187600,2,12/")
+    text = _replace(text, "99,9650000,2,19/", "99,9650100,2,19/")
+    result, _, _ = _ingest(home, _write(tmp_path / "unprovable.bai", text), "bai2", "globex_us")
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
+
+
+# --- camt.053 --------------------------------------------------------------------------------
+
+
+def _camt053_entries() -> list[dict]:
+    return [
+        {
+            "amount_minor": 41234,
+            "credit_debit": "CRDT",
+            "booking_date": date(2026, 11, 3),
+            "account_servicer_ref": "A1",
+        },
+        {"amount_minor": 1999, "credit_debit": "DBIT", "booking_date": date(2026, 11, 3), "account_servicer_ref": "A2"},
+        # pending: no part of the booked balance
+        {"amount_minor": 500, "credit_debit": "CRDT", "booking_date": date(2026, 11, 3), "status": "PDNG"},
+    ]
+
+
+def _camt053(tmp_path: Path) -> Path:
+    return write_camt053(
+        tmp_path / "statement.xml",
+        statement_id="S-1",
+        iban="DE89370400440532013000",
+        currency="EUR",
+        opening_balance_minor=10000,
+        entries=_camt053_entries(),
+        created_at=datetime(2026, 11, 4, 6, tzinfo=UTC),
+    )
+
+
+def test_a_camt053_statement_that_balances_loads(home: ReconHome, tmp_path: Path) -> None:
+    result, rows, _ = _ingest(home, _camt053(tmp_path), "camt053")
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
+    assert rows[0]["opening_balance"] + Decimal("412.34") - Decimal("19.99") == rows[0]["closing_balance"]
+
+
+def test_a_camt053_statement_that_does_not_balance_is_rejected_whole(home: ReconHome, tmp_path: Path) -> None:
+    path = _camt053(tmp_path)
+    # 100.00 + 412.34 - 19.99 = 492.35: the statement claims a cent more
+    path.write_text(_replace(path.read_text(), '<Amt Ccy="EUR">492.35</Amt>', '<Amt Ccy="EUR">492.36</Amt>'))
+    reason = _rejected(home, path, "camt053", "does not balance")
+    assert reason == (
+        f"{path}: statement 'S-1' of account 'DE89370400440532013000' does not balance: opening balance 100.00 EUR "
+        "+ credits 412.34 - debits 19.99 = 492.35 EUR, but its closing balance is 492.36 EUR (a difference of "
+        "0.01); nothing from the file was loaded: ask the bank for a corrected statement"
+    )
+
+
+# --- every transaction is accounted for ------------------------------------------------------
+
+
+MALFORMED_MT940 = _replace(_replace(PLAIN, "D120,50NMSC", "D120.50NMSC"), "261103RC40,00", "261103XC40,00")
+MALFORMED_BAI2 = _replace(_replace(BAI2, "16,165,500000,Z", "16,165,5OOOOO,Z"), "16,475,50000", "16,010,50000")
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [("mt940", PLAIN), ("mt940", GERMAN), ("mt940", DUTCH), ("mt940", MALFORMED_MT940), ("bai2", BAI2),
+     ("bai2", MALFORMED_BAI2)],
+)  # fmt: skip
+def test_every_transaction_line_is_loaded_or_quarantined(
+    home: ReconHome, tmp_path: Path, source: str, text: str
+) -> None:
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "statement.txt", text), source)
+    lines = _transaction_lines(text, source)
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined == lines
+    assert (len(rows), len(quarantined)) == (result.rows_loaded, result.rows_quarantined)
+    assert sorted([row["_source_row"] for row in rows] + [row[0] for row in quarantined]) == [
+        number for number, line in enumerate(text.splitlines(), start=1) if line.startswith((":61:", "16,"))
+    ]
+
+
+# --- staging: the shape of camt.053 entries, read by the bank rules ----------------------------
+
+
+def _dbt(home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **home.environment()},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_statement_lines_are_staged_as_bank_entries_the_bank_rules_read(home: ReconHome, tmp_path: Path) -> None:
+    files = [
+        ("mt940", _write(tmp_path / "plain.sta", PLAIN), "acme_eu"),
+        ("mt940", _write(tmp_path / "german.sta", GERMAN), "acme_eu"),
+        ("mt940", _write(tmp_path / "ing.sta", DUTCH), "acme_eu"),
+        ("bai2", _write(tmp_path / "report.bai", BAI2), "globex_us"),
+    ]
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        for source, path, profile in files:
+            ingest_file(connection, path, source, profile)
+    assert _dbt(home, "seed", "--select", "currencies", "profiles").returncode == 0
+    built = _dbt(home, "build", "--select", "stg_bank__mt940_entries", "stg_bank__bai2_entries")
+    assert built.returncode == 0, built.stdout
+    assert "mt940_lines_take_the_bank_account_side" in built.stdout
+    assert "bai2_transactions_take_the_bank_account_side" in built.stdout
+    rules = _dbt(home, "run-operation", "print_rules")
+    assert rules.returncode == 0, rules.stdout
+    rule_list = json.loads(re.search(r"RECON_RULES (.*)", rules.stdout).group(1))  # type: ignore[union-attr]
+    with connect(home.warehouse) as connection:
+        counts = connection.sql(
+            """
+            select
+                (select count(*) from staging.stg_bank__mt940_entries),
+                (select count(*) from raw.mt940),
+                (select count(*) from staging.stg_bank__bai2_entries),
+                (select count(*) from raw.bai2)
+            """
+        ).fetchall()[0]
+        entries = {
+            row["source_row"]
+            if row["source_name"] == "bai2"
+            else (Path(row["source_file"]).stem, row["source_row"]): row
+            for row in _rows(
+                connection,
+                "select * from staging.stg_bank__mt940_entries union all by name "
+                "select * from staging.stg_bank__bai2_entries",
+            )
+        }
+        picked = {}
+        for rule in rule_list:
+            if rule["name"] not in ("stripe_payout_to_bank_credit", "paypal_withdrawal_to_bank_credit"):
+                continue
+            # each filter in parentheses, as the rule engine applies them
+            filters = " and ".join(f"({predicate})" for predicate in rule["target_filters"])
+            reference = rule["identifiers"][0]["target"]
+            picked[rule["name"]] = sorted(
+                connection.sql(
+                    f"""
+                    select target.source_name, target.amount_minor, target.currency, {reference}
+                    from (
+                        select * from staging.stg_bank__mt940_entries
+                        union all by name
+                        select * from staging.stg_bank__bai2_entries
+                    ) as target
+                    where {filters}
+                    """
+                ).fetchall()
+            )
+    assert counts == (11, 11, 5, 5)
+    payout = entries[("plain", 6)]
+    assert (payout["entry_id"], payout["source_name"], payout["account_name"]) == (
+        "acme_eu:mt940:BR26110301", "mt940", "bank"
+    )  # fmt: skip
+    assert (payout["entry_type"], payout["direction"], payout["status"]) == ("bank_credit", "DEBIT", "book")
+    assert (payout["amount_minor"], payout["net_minor"], payout["fee_minor"], payout["currency"]) == (
+        250000,
+        250000,
+        0,
+        "GBP",
+    )
+    assert payout["effective_at"] == datetime(2026, 11, 2, 23, 0)  # midnight in Berlin
+    assert payout["business_date"] == date(2026, 11, 3)
+    reversal = entries[("plain", 12)]
+    assert (reversal["entry_type"], reversal["direction"], reversal["net_minor"]) == ("bank_debit", "CREDIT", -4000)
+    assert json.loads(reversal["metadata"])["is_reversal"] is True
+    # no bank reference: account, statement number and line
+    german = entries[("german", 5)]
+    assert german["entry_id"] == "acme_eu:mt940:10070000/0123456700:00001/001:5"
+    metadata = json.loads(german["metadata"])
+    assert (metadata["debtor_name"], metadata["end_to_end_id"]) == (
+        "STRIPE PAYMENTS EUROPE LIMITED DUBLIN",
+        "STRIPE-E2E-20261103",
+    )
+    lockbox = entries[16]
+    assert (lockbox["entry_id"], lockbox["profile_id"], lockbox["business_date"]) == (
+        "globex_us:bai2:BR261104001", "globex_us", date(2026, 11, 4)
+    )  # fmt: skip
+    assert lockbox["effective_at"] == datetime(2026, 11, 4, 5, 0)  # midnight in New York
+    assert (entries[11]["amount_minor"], entries[11]["currency"], entries[11]["direction"]) == (15000, "JPY", "CREDIT")
+    # the processors' credits, with their references, are what the bank rules look at
+    assert picked == {
+        "stripe_payout_to_bank_credit": [
+            ("bai2", 500000, "USD", "po_1UsdBai2Payout1103"),
+            ("mt940", 125000, "EUR", "po_1NlIngPayout7781"),
+            ("mt940", 250000, "GBP", "po_1GbpAbCdEf2026"),
+            ("mt940", 412345, "EUR", "po_1QxYzAbCdEfGh2026"),
+        ],
+        "paypal_withdrawal_to_bank_credit": [
+            ("bai2", 212500, "USD", "9WD00000AB678901E"),
+            ("mt940", 100050, "EUR", "5TY12345AB678901C"),
+        ],
+    }
+
+
+# --- any bytes: loaded, quarantined or rejected, never a crash ---------------------------------
+
+
+def _parse(content: bytes, source: str) -> None:
+    """Parse ``content`` as ``source``: rows and quarantine, or FileRejected with a reason."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "statement"
+        path.write_bytes(content)
+        try:
+            passed, quarantined, rows_read = parse_file(
+                path, SOURCES[source], profile_id="acme_eu", file_id="f", ingested_at=datetime(2026, 11, 5)
+            )
+        except FileRejected as rejection:
+            assert str(rejection).startswith(f"{path}: ") and len(str(rejection)) > len(f"{path}: ")
+            return
+    assert rows_read == passed.height + quarantined.height
+    assert quarantined["reason"].null_count() == 0
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, text: str) -> bytes:
+    """``text`` with a few random edits: a span deleted, replaced by random bytes or characters
+    the formats use, or a line repeated."""
+    content = bytearray(text.encode("latin-1"))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(content)))
+        end = draw(st.integers(at, min(len(content), at + 12)))
+        edit = draw(st.sampled_from(["delete", "bytes", "symbols", "repeat"]))
+        if edit == "delete":
+            content[at:end] = b""
+        elif edit == "bytes":
+            content[at:end] = draw(st.binary(max_size=6))
+        elif edit == "symbols":
+            content[at:end] = draw(st.text(alphabet=":,/?+-{}0123456789CDRNSTF\r\n ", max_size=6)).encode()
+        else:
+            start = content.rfind(b"\n", 0, at) + 1
+            stop = content.find(b"\n", at)
+            line = content[start : stop + 1 if stop >= 0 else len(content)]
+            content[start:start] = line
+    return bytes(content)
+
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(content=st.one_of(st.binary(max_size=400), _mutated(PLAIN), _mutated(GERMAN), _mutated(DUTCH)))
+def test_any_mt940_input_is_loaded_quarantined_or_rejected(content: bytes) -> None:
+    _parse(content, "mt940")
+
+
+@FUZZ
+@given(content=st.one_of(st.binary(max_size=400), _mutated(BAI2)))
+def test_any_bai2_input_is_loaded_quarantined_or_rejected(content: bytes) -> None:
+    _parse(content, "bai2")
