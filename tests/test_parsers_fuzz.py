@@ -35,13 +35,17 @@ def test_every_source_has_a_sample(samples: dict[str, bytes]) -> None:
     assert set(samples) == set(SOURCES)
 
 
+# bytes that mean something to some format: delimiters, quotes, line ends, an MT940 tag
+SEPARATORS = [b",", b";", b"\n", b'"', b"\r\n", b":61:", b"-", b"9", b"/"]
+
+
 def _mutations() -> st.SearchStrategy:
     position = st.floats(min_value=0, max_value=1)
     return st.one_of(
         st.tuples(st.just("truncate"), position, st.just(b"")),
         st.tuples(st.just("insert"), position, st.binary(min_size=1, max_size=8)),
         st.tuples(st.just("overwrite"), position, st.binary(min_size=1, max_size=8)),
-        st.tuples(st.just("insert"), position, st.sampled_from([b",", b";", b"\n", b'"', b"\r\n", b":61:", b"-", b"9"])),
+        st.tuples(st.just("insert"), position, st.sampled_from(SEPARATORS)),
         st.tuples(st.just("drop_line"), position, st.just(b"")),
         st.tuples(st.just("repeat_line"), position, st.just(b"")),
         st.tuples(st.just("garbage"), position, st.binary(max_size=64)),
