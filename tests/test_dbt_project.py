@@ -182,5 +182,6 @@ def test_rules_check_knows_the_chart_of_accounts(tmp_path: Path) -> None:
     assert result.error.startswith(
         "Rule 'stripe_payout_to_bank_credit' (macros/rules/stripe_payout_to_bank_credit.sql), "
         "field 'target_account': unknown account 'bank_acount'; the chart of accounts "
-        "(seeds/account_defaults.csv, seeds/accounts.csv) has: bank,"
+        "(seeds/account_defaults.csv, seeds/accounts.csv) has: "
     )
+    assert ", bank, " in result.error

@@ -23,6 +23,8 @@ movements as (
 )
 
 select
+    account_id || '|' || status || '|' || effective_date || '|' || strftime(recorded_at, '%Y-%m-%dT%H:%M:%S.%f')
+        as balance_day_total_id,
     account_id,
     status,
     effective_date,
