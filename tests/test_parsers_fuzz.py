@@ -15,6 +15,12 @@ from dagster_project.lib.ingest import FileRejected, parse_file
 from dagster_project.lib.sources import SOURCES
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# fixtures named as their providers name the files, not after the source
+NAMED_FIXTURES = {
+    "adyen_settlement_details": FIXTURES / "processors" / "settlement_detail_report_batch_4.csv",
+    "paypal_settlement": FIXTURES / "processors" / "STL-20261102.01.010.CSV",
+    "shopify_payouts": FIXTURES / "processors" / "payment_transactions_export_1.csv",
+}
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +29,8 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     dataset = generate_demo_data(tmp_path_factory.mktemp("demo"), days=4, orders_per_day=4, seed=3)
     for source_name, _, path in dataset.files:
+        found.setdefault(source_name, path.read_bytes())
+    for source_name, path in NAMED_FIXTURES.items():
         found.setdefault(source_name, path.read_bytes())
     for path in sorted(FIXTURES.rglob("*")) if FIXTURES.exists() else []:
         for name in SOURCES:
