@@ -6,7 +6,12 @@
 --      so partial captures match as their sum; orders not paid with PayPal): by normalized order
 --      reference, and for a charge group whose reference finds no order by customer email +
 --      amount + currency; checks: currency, exact amount, 0..3 days between business dates,
---      order status paid.
+--      order status paid. A charge Stripe converted (it has an exchange rate) from the order's
+--      currency is compared with the order's amount converted at the ECB reference rate of the
+--      order's business date (fx_convert, the project's UDF), within 3%.
+--   1b. shopify_split_orders_to_stripe_charge (orders whose payment reference names a charge ->
+--      that charge): grouped by the payment reference; checks: currency, the orders' sum equals
+--      the charge's amount, 0..3 days.
 --   2. shopify_refund_to_stripe_refund (one to one): by normalized order reference; checks:
 --      currency, exact amount.
 --   3. stripe_balance_to_payout (the charges, refunds and disputes a payout paid out -> the
@@ -63,7 +68,16 @@ profiles as (
 
 currencies as (
 
-    select currency_code, cast(pow(10, minor_units) as integer) as minor_factor from config.currencies
+    select currency_code, minor_units, cast(pow(10, minor_units) as integer) as minor_factor from config.currencies
+
+),
+
+reference_rates as (
+
+    -- units per euro by publication date (euro itself is 1 on any day)
+    select distinct on (currency, rate_date) upper(currency) as currency, rate_date, units_per_eur
+    from raw.ecb_reference_rates
+    order by currency, rate_date, _ingested_at desc
 
 ),
 
@@ -84,7 +98,10 @@ order_rows as (
         lower(orders.email) as email,
         lower(orders.financial_status) as status,
         -- an order paid with PayPal is left to the PayPal rules
-        coalesce(orders.payment_method, '') ilike '%paypal%' as paid_with_paypal
+        coalesce(orders.payment_method, '') ilike '%paypal%' as paid_with_paypal,
+        -- orders of one checkout paid by one charge name it
+        coalesce(orders.payment_reference, '') like 'ch!_%' escape '!' as paid_with_others,
+        orders.payment_reference
     from raw.shopify_orders as orders
     inner join currencies
         on currencies.currency_code = upper(orders.currency)
@@ -96,7 +113,7 @@ order_rows as (
 
 orders as (
 
-    select * from order_rows where status <> 'voided' and not paid_with_paypal
+    select * from order_rows where status <> 'voided' and not paid_with_paypal and not paid_with_others
 
 ),
 
@@ -133,7 +150,8 @@ balance as (
         txn.created,
         cast(timezone(profiles.timezone, txn.created at time zone 'UTC') as date) as business_date,
         json_extract_string(txn.metadata, '$.order_id') as order_ref,
-        lower(json_extract_string(txn.metadata, '$.customer_email')) as email
+        lower(json_extract_string(txn.metadata, '$.customer_email')) as email,
+        txn.exchange_rate
     from raw.stripe_balance_transactions as txn
     inner join profiles
         on profiles.profile_id = txn._profile_id
@@ -160,7 +178,7 @@ charge_groups as (
         currency,
         coalesce(source, id) as charge_ref,
         -- the first member (by time, then id) names the group; its references stand for it
-        min(struct_pack(created, id, order_ref, email)) as first_member,
+        min(struct_pack(created, id, order_ref, email, exchange_rate)) as first_member,
         count(*) as member_count,
         cast(sum(amount_minor) as bigint) as amount_minor,
         max(created) as created,
@@ -183,8 +201,14 @@ charge_targets as (
         created,
         business_date,
         nullif(regexp_replace(upper(first_member.order_ref), '[\s#\-_./:]+', '', 'g'), '') as reference,
-        first_member.email
+        first_member.email,
+        first_member.exchange_rate
     from charge_groups
+    -- a charge that split orders name is theirs
+    anti join order_rows as split_orders
+        on split_orders.profile_id = charge_groups.profile_id
+        and split_orders.payment_reference = charge_groups.charge_ref
+        and split_orders.paid_with_others
 
 ),
 
@@ -228,6 +252,32 @@ charge_candidates as (
 
 ),
 
+charge_candidates_settled as (
+
+    -- a charge Stripe converted is compared with the order converted at the reference rate
+    select
+        candidates.*,
+        case
+            when candidates.order_currency = candidates.currency then candidates.order_amount_minor
+            when candidates.exchange_rate is not null then fx_convert(
+                candidates.order_amount_minor, from_units.minor_units, to_units.minor_units,
+                case when candidates.order_currency = 'EUR' then '1' else from_rate.units_per_eur end,
+                case when candidates.currency = 'EUR' then '1' else to_rate.units_per_eur end
+            )
+        end as expected_minor,
+        case when candidates.order_currency = candidates.currency then 0 else 3 end as tolerance_percent
+    from charge_candidates as candidates
+    left join currencies as from_units on from_units.currency_code = candidates.order_currency
+    left join currencies as to_units on to_units.currency_code = candidates.currency
+    asof left join reference_rates as from_rate
+        on from_rate.currency = candidates.order_currency
+        and from_rate.rate_date <= candidates.order_business_date
+    asof left join reference_rates as to_rate
+        on to_rate.currency = candidates.currency
+        and to_rate.rate_date <= candidates.order_business_date
+
+),
+
 charge_proposals as (
 
     -- every charge group proposes to its earliest passing order
@@ -239,9 +289,8 @@ charge_proposals as (
         any_value(member_count) as member_count,
         any_value(created) as created,
         min(struct_pack(identifier_rank, created_at, order_name)) as proposal
-    from charge_candidates
-    where order_currency = currency
-        and order_amount_minor = amount_minor
+    from charge_candidates_settled
+    where abs(amount_minor - expected_minor) <= floor(expected_minor * tolerance_percent / 100.0)
         and date_diff('day', order_business_date, business_date) between 0 and 3
         and status in ('paid', 'partially_refunded', 'refunded')
     group by profile_id, first_id
@@ -304,6 +353,48 @@ order_matches as (
         on grouped_members.profile_id = order_accepted.profile_id
         and grouped_members.currency = order_accepted.accepted.currency
         and grouped_members.charge_ref = order_accepted.accepted.charge_ref
+
+),
+
+-- --- 1b. orders of one checkout -> the charge that paid them -----------------------------------
+
+split_groups as (
+
+    select
+        profile_id,
+        currency,
+        payment_reference,
+        min(struct_pack(created_at, order_name)) as first_member,
+        list(order_name order by created_at, order_name) as member_names,
+        count(*) as member_count,
+        cast(sum(amount_minor) as bigint) as amount_minor,
+        max(business_date) as business_date
+    from order_rows
+    where paid_with_others and status <> 'voided' and not paid_with_paypal
+    group by all
+
+),
+
+split_matches as (
+
+    select
+        'shopify_split_orders_to_stripe_charge' as rule_name,
+        split_groups.profile_id,
+        split_groups.first_member.order_name as source_record_id,
+        min(struct_pack(charges.created, charges.id)).id as target_record_id,
+        any_value(split_groups.member_count) as source_member_count,
+        1 as target_member_count,
+        any_value(split_groups.member_names) as source_record_ids,
+        cast(null as varchar[]) as target_record_ids
+    from split_groups
+    inner join balance as charges
+        on charges.profile_id = split_groups.profile_id
+        and charges.source = split_groups.payment_reference
+        and charges.type = 'charge'
+    where charges.currency = split_groups.currency
+        and charges.amount_minor = split_groups.amount_minor
+        and date_diff('day', split_groups.business_date, charges.business_date) between 0 and 3
+    group by split_groups.profile_id, split_groups.first_member.order_name
 
 ),
 
@@ -781,6 +872,8 @@ withdrawal_matches as (
 )
 
 select * from order_matches
+union all
+select * from split_matches
 union all
 select * from refund_matches
 union all
