@@ -268,6 +268,12 @@ def cmd_quarantine(args: argparse.Namespace, home: ReconHome) -> int:
     return _listing(args, home, lambda c: quarantine(c, profile=args.profile), needs=("raw", "quarantine"))
 
 
+def cmd_files(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.queries import files
+
+    return _listing(args, home, lambda c: files(c, profile=args.profile), needs=("marts", "mart_file_conservation"))
+
+
 def cmd_sources(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.sources import SOURCES
 
@@ -423,6 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     quarantined = listing("quarantine", "rows rejected at the door, with file, row, field and reason")
     quarantined.set_defaults(handler=cmd_quarantine)
 
+    landed = listing("files", "every ingested file: rows read, loaded, quarantined and staged, and whether they add up")
+    landed.set_defaults(handler=cmd_files)
+
     known = commands.add_parser("sources", help="every source the product knows: format and default account")
     known.add_argument("--format", choices=FORMATS, default="table")
     known.set_defaults(handler=cmd_sources)
@@ -471,8 +480,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    home = ReconHome.from_env().activate()
+    from dagster_project.lib.source_configs import SourceConfigError
+
+    try:  # the sources are read from their configs here, and a broken one stops every command
+        args = build_parser().parse_args(argv)
+        home = ReconHome.from_env().activate()
+    except SourceConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     import duckdb
 
     try:

@@ -22,12 +22,14 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
-def _newest_project_file() -> float:
+def _newest_project_file(home: ReconHome) -> float:
+    """When the project last changed: its files, and those written for the configured sources."""
     return max(
         path.stat().st_mtime
+        for directory in (DBT_PROJECT_DIR, home.dbt_configured)
         for pattern in ("**/*.sql", "**/*.yml", "**/*.csv")
-        for path in DBT_PROJECT_DIR.glob(pattern)
-        if "target" not in path.parts
+        for path in directory.glob(pattern)
+        if "target" not in path.relative_to(directory).parts
     )
 
 
@@ -35,7 +37,7 @@ def prepare_manifest(home: ReconHome) -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project's files."""
     home.activate()
     manifest = home.manifest
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_project_file():
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_project_file(home):
         return manifest
     completed = subprocess.run(
         [DBT_EXECUTABLE, "parse", "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],

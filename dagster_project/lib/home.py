@@ -53,6 +53,12 @@ class ReconHome:
     def manifest(self) -> Path:
         return self.dbt_target / "manifest.json"
 
+    @property
+    def dbt_configured(self) -> Path:
+        """What dbt reads the configured sources from (declarations and a macro), written from
+        the source configs by `ensure`; dbt_project.yml adds its folders to the project's."""
+        return self.root / "dbt" / "configured"
+
     def ensure(self) -> "ReconHome":
         for directory in (
             self.landing,
@@ -66,6 +72,11 @@ class ReconHome:
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
             dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+        # imported here: the sources are read from their configs, which need this module
+        from dagster_project.lib.source_configs import write_dbt_files
+        from dagster_project.lib.sources import SOURCES
+
+        write_dbt_files(self.dbt_configured, SOURCES.values())
         return self
 
     def environment(self) -> dict[str, str]:

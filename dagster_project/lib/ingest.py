@@ -1,11 +1,15 @@
 """Loading landed files into raw tables: parse, cast, validate, quarantine, write atomically.
 
-A file is read with pyarrow (CSV), DuckDB's JSON reader (JSON list) or the standard library's
-XML parser (camt.053 statements) into text columns, cast with polars per the source's field
-declarations, and checked against its pandera contract. Rows that fail go to `raw.quarantine`
-with the file, row, field and reason; the rest go to the raw table. Both writes and the file's
-entry in `raw.ingested_files` happen in one transaction, so a failure leaves nothing
-half-written, and a file whose content was ingested before is skipped.
+A file is read with pyarrow (CSV, in the dialect its source config declares), DuckDB's JSON
+functions (JSON lists and JSON Lines, nested paths, exploded arrays), polars (fixed-width
+records) or the statement readers (camt.053, MT940, BAI2, ...) into text columns; the field
+rules of the source's config (trim, case, default, map, regex) turn each text into the text it
+is cast from, and polars casts it (amounts in major units made minor units, signed from a
+debit/credit column) and checks it; the rows are validated against the source's pandera
+contract. Rows that fail go to `raw.quarantine` with the file, row, field and reason; the rest
+go to the raw table. Both writes and the file's entry in `raw.ingested_files` happen in one
+transaction, so a failure leaves nothing half-written, and a file whose content was ingested
+before is skipped.
 """
 
 import csv
@@ -31,7 +35,8 @@ from dagster_project.lib.readers.camt053 import camt053_balance, camt053_movemen
 from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejected
 from dagster_project.lib.readers.mt940 import read_mt940
 from dagster_project.lib.readers.paypal_settlement import read_paypal_settlement
-from dagster_project.lib.sources import SOURCES, Field, Source, known_currencies
+from dagster_project.lib.source_configs import FORMATS, ReaderOptions, regex_group_index
+from dagster_project.lib.sources import SOURCES, Field, Source, currency_minor_units, known_currencies
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.fZ")
 # a "utc_timestamp" may also come without an offset, and then it is UTC
@@ -47,6 +52,7 @@ TIME_ZONE_OFFSETS = {
     "JST": "+0900", "KST": "+0900", "HKT": "+0800", "SGT": "+0800", "AWST": "+0800",
     "ACST": "+0930", "ACDT": "+1030", "AEST": "+1000", "AEDT": "+1100", "NZST": "+1200", "NZDT": "+1300",
 }  # fmt: skip
+DEFAULT_OPTIONS = ReaderOptions()
 CAMT053_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}")
 
 
@@ -72,18 +78,39 @@ def file_fingerprint(path: Path) -> str:
 # --- reading: every field as text, with its row number ------------------------------------
 
 
-def _csv_header(path: Path) -> list[str]:
-    """The names on line 1, stripped."""
+def _python_encoding(options: ReaderOptions) -> str:
+    """The codec a file is decoded with: UTF-8 drops a byte order mark."""
+    return "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else options.encoding
+
+
+def _encoding_name(options: ReaderOptions) -> str:
+    return "UTF-8" if _python_encoding(options) == "utf-8-sig" else options.encoding
+
+
+def _csv_header(path: Path, options: ReaderOptions = DEFAULT_OPTIONS) -> list[str]:
+    """The names on the header line (after `header_row` lines), stripped."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
+        with open(path, encoding=_python_encoding(options), newline="") as handle:
+            for _ in range(options.header_row):
+                handle.readline()
             header_line = handle.readline()
     except UnicodeDecodeError as error:
-        raise FileRejected(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    header = next(iter(csv.reader([header_line])), [])
+        raise FileRejected(
+            f"{path}: not {_encoding_name(options)} text ({error.reason} at byte {error.start})"
+        ) from None
+    dialect = {"delimiter": options.delimiter}
+    dialect |= {"quotechar": options.quote_char} if options.quote_char else {"quoting": csv.QUOTE_NONE}
+    header = next(iter(csv.reader([header_line], **dialect)), [])
     return [name.strip() for name in header]
 
 
-def _csv_rows(path: Path, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _header_label(options: ReaderOptions) -> str:
+    return f"line {options.header_row + 1} (header)"
+
+
+def _csv_rows(
+    path: Path, header: list[str], options: ReaderOptions = DEFAULT_OPTIONS
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Text columns named by ``header`` plus `_source_row` (line number), and the malformed rows."""
     malformed: list[tuple[int, str, str]] = []
 
@@ -97,11 +124,21 @@ def _csv_rows(path: Path, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame
         )
         return "skip"
 
+    skipped_lines = options.header_row + 1
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=False, skip_rows=1, column_names=header, encoding="utf-8"),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
+            read_options=pacsv.ReadOptions(
+                use_threads=False,
+                skip_rows=skipped_lines,
+                column_names=header,
+                encoding=_python_encoding(options).removesuffix("-sig"),
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=options.delimiter,
+                quote_char=options.quote_char or False,
+                invalid_row_handler=on_invalid_row,
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
                 strings_can_be_null=True,
@@ -115,7 +152,8 @@ def _csv_rows(path: Path, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame
     assert isinstance(frame, pl.DataFrame)
     records = frame.height + len(malformed)
     bad_lines = np.array([number for number, _, _ in malformed], dtype=np.int64)
-    good_lines = np.setdiff1d(np.arange(2, records + 2, dtype=np.int64), bad_lines)
+    first = skipped_lines + 1
+    good_lines = np.setdiff1d(np.arange(first, records + first, dtype=np.int64), bad_lines)
     frame = frame.with_columns(pl.Series("_source_row", good_lines[: frame.height]))
     rejected = pl.DataFrame(
         {
@@ -131,20 +169,22 @@ def _csv_rows(path: Path, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame
 
 def _read_csv(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Text columns plus `_source_row` (line number), and the malformed rows."""
+    options = source.options
     # a column without a name (a trailing comma) holds nothing a field reads; two of one name
     # would make every row ambiguous
-    header = [name or f"_unnamed_{position}" for position, name in enumerate(_csv_header(path), start=1)]
+    header = [name or f"_unnamed_{position}" for position, name in enumerate(_csv_header(path, options), start=1)]
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise FileRejected(f"{path}: line 1 (header) names column(s) {', '.join(repeated)} more than once")
+        raise FileRejected(f"{path}: {_header_label(options)} names column(s) {', '.join(repeated)} more than once")
     missing = [f.source_key for f in source.fields if f.required and f.source_key not in header]
     if missing:
         raise FileRejected(
-            f"{path}: line 1 (header) lacks required column(s) {', '.join(missing)}; is this a {source.name} file?"
+            f"{path}: {_header_label(options)} lacks required column(s) {', '.join(missing)}; "
+            f"is this a {source.name} file?"
         )
-    frame, rejected = _csv_rows(path, header)
+    frame, rejected = _csv_rows(path, header, options)
     frame = frame.with_columns(
-        pl.concat_str([pl.col(c).fill_null("") for c in header], separator=",").alias("_raw_record")
+        pl.concat_str([pl.col(c).fill_null("") for c in header], separator=options.delimiter).alias("_raw_record")
     )
     return frame, rejected
 
@@ -203,45 +243,243 @@ def _read_ecb_rates(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFr
     return rates, pl.concat([malformed, bad_rates], how="vertical_relaxed")
 
 
-def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The `data` array of an API list object, one text column per declared key."""
-    selects = ",\n".join(
-        f'json_extract_string(record, \'$."{f.source_key}"\') as "{f.source_key}"' for f in source.fields
-    )
-    connection = duckdb.connect()
-    maximum_object_size = max(1 << 24, path.stat().st_size + 1)
-    try:
-        # the whole list is one JSON object, so it may be as large as the file; it is read once
-        connection.execute(
-            "create temp table document as select json from read_json_objects("
-            "?, format = 'unstructured', maximum_object_size = ?)",
-            [str(path), maximum_object_size],
-        )
-        kinds = connection.sql("select json_type(json, '$.data') from document").fetchall()
-        if [kind for (kind,) in kinds] != ["ARRAY"]:
-            raise FileRejected(f"{path}: not one JSON list object with a 'data' array")
-        table = connection.sql(
-            f"""
-            with records as (
-                select
-                    unnest(json_extract(json, '$.data[*]')) as record,
-                    generate_subscripts(json_extract(json, '$.data[*]'), 1) as position
-                from document
-            )
-            select position as _source_row, cast(record as varchar) as _raw_record, {selects}
+def _json_path(path: str) -> str:
+    """A field's path (customer.email, lines[0].amount) as a DuckDB JSON path, every key quoted."""
+    parts = []
+    for segment in path.split("."):
+        key, bracket, indexes = segment.partition("[")
+        parts.append(f'."{key}"' + (bracket + indexes if bracket else ""))
+    return "$" + "".join(parts)
+
+
+def _json_field_selects(source: Source) -> str:
+    """One text column per field, read from the record, or from the element of the exploded
+    array (`lines[*].sku`), or the element's position in it (`lines[#]`)."""
+    array = source.options.array
+    selects = []
+    for f in source.fields:
+        if array and f.source_key == f"{array}[#]":
+            expression = "cast(element_position as varchar)"
+        elif array and f.source_key.startswith(f"{array}[*]"):
+            rest = f.source_key.removeprefix(f"{array}[*]").removeprefix(".")
+            expression = f"json_extract_string(element, '{_json_path(rest) if rest else '$'}')"
+        else:
+            expression = f"json_extract_string(record, '{_json_path(f.source_key)}')"
+        selects.append(f'{expression} as "{f.source_key}"')
+    return ",\n".join(selects)
+
+
+def _json_rows(connection: duckdb.DuckDBPyConnection, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of the `records` relation (position, raw_record, record), one per record or, with
+    an `array` option, one per element of that array; a record without elements is quarantined."""
+    selects = _json_field_selects(source)
+    array = source.options.array
+    empty = pl.DataFrame(schema=REJECTED_ROWS_SCHEMA)
+    if array is None:
+        rows_sql = f"""
+            select position as _source_row, raw_record as _raw_record, {selects}
             from records
+            order by position
+        """
+        rejected = empty
+    else:
+        elements = f"json_extract(record, '{_json_path(array)}[*]')"
+        rows_sql = f"""
+            with exploded as (
+                select
+                    position,
+                    raw_record,
+                    record,
+                    unnest({elements}) as element,
+                    generate_subscripts({elements}, 1) as element_position
+                from records
+            )
+            select
+                position as _source_row,
+                raw_record as _raw_record,
+                '{array}[' || element_position || ']' as _part,
+                {selects}
+            from exploded
+            order by position, element_position
+        """
+        rejected_table = connection.sql(
+            f"""
+            select
+                position as _source_row,
+                raw_record as _raw_record,
+                '{array}' as field,
+                'field ''{array}'': not a list with at least one element (each element is a row)' as reason
+            from records
+            where coalesce(json_array_length(json_extract(record, '{_json_path(array)}')), 0) = 0
             order by position
             """
         ).to_arrow_table()
+        rejected = pl.from_arrow(rejected_table)
+        assert isinstance(rejected, pl.DataFrame)
+        rejected = rejected.cast(REJECTED_ROWS_SCHEMA)
+    frame = pl.from_arrow(connection.sql(rows_sql).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame.with_columns(pl.col("_source_row").cast(pl.Int64)), rejected
+
+
+def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The `data` array of an API list object, one text column per declared path."""
+    connection = duckdb.connect()
+    maximum_object_size = max(1 << 24, path.stat().st_size + 1)
+    try:
+        # the whole list is one JSON object, so it may be as large as the file; it is read once,
+        # its `data` array straight into a list of records (extracting them from one huge JSON
+        # value instead grows with the square of its size)
+        connection.execute(
+            "create temp table document as select data from read_json("
+            "?, format = 'unstructured', records = true, columns = {data: 'JSON[]'}, maximum_object_size = ?)",
+            [str(path), maximum_object_size],
+        )
+        present = connection.sql("select data is not null from document").fetchall()
+        if present != [(True,)]:
+            raise FileRejected(f"{path}: not one JSON list object with a 'data' array")
+        connection.execute(
+            """
+            create temp table records as
+            select position, cast(record as varchar) as raw_record, record
+            from (
+                select unnest(data) as record, generate_subscripts(data, 1) as position
+                from document
+            )
+            """
+        )
+        return _json_rows(connection, source)
     except duckdb.Error as error:
         raise FileRejected(f"{path}: not a JSON list object with a 'data' array: {error}") from None
     finally:
         connection.close()
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_columns(pl.col("_source_row").cast(pl.Int64))
+
+
+def _decoded_text(path: Path, options: ReaderOptions, format_name: str) -> str:
+    """A text file decoded per its source's encoding; undecodable or binary content rejects it."""
+    try:
+        text = path.read_bytes().decode(_python_encoding(options))
+    except UnicodeDecodeError as error:
+        raise FileRejected(
+            f"{path}: not {_encoding_name(options)} text ({error.reason} at byte {error.start})"
+        ) from None
+    if "\x00" in text:
+        raise FileRejected(f"{path}: binary content (NUL characters) where {format_name} text was expected")
+    return text
+
+
+def _read_json_lines(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One record per line (JSON Lines); a blank line is no record, a line that is not a JSON
+    object is quarantined with its line number."""
+    lines = _decoded_text(path, source.options, "JSON Lines").split("\n")
+    numbered = pa.table(
+        {
+            "line_number": pa.array(range(1, len(lines) + 1), pa.int64()),
+            "line": pa.array([line.removesuffix("\r") for line in lines], pa.string()),
+        }
+    )
+    connection = duckdb.connect()
+    try:
+        connection.register("numbered_lines", numbered)
+        connection.execute(
+            """
+            create temp table checked as
+            select
+                line_number,
+                line,
+                case
+                    when not json_valid(line) then 'not valid JSON'
+                    when json_type(cast(line as json)) <> 'OBJECT' then 'not a JSON object'
+                end as reason
+            from numbered_lines
+            where trim(line) <> ''
+            """
+        )
+        connection.execute(
+            """
+            create temp table records as
+            select line_number as position, line as raw_record, cast(line as json) as record
+            from checked
+            where reason is null
+            """
+        )
+        frame, rejected = _json_rows(connection, source)
+        bad_lines = pl.from_arrow(
+            connection.sql(
+                """
+                select line_number as _source_row, line as _raw_record, null as field, 'line ' || line_number
+                    || ': ' || reason || ' (one JSON object per line)' as reason
+                from checked
+                where reason is not null
+                order by line_number
+                """
+            ).to_arrow_table()
+        )
+        assert isinstance(bad_lines, pl.DataFrame)
+    except duckdb.Error as error:
+        raise FileRejected(f"{path}: cannot be read as JSON Lines: {error}") from None
+    finally:
+        connection.close()
+    rejected = pl.concat([rejected, bad_lines.cast(REJECTED_ROWS_SCHEMA)], how="vertical_relaxed")
+    return frame, rejected
+
+
+def _read_fixed_width(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One row per detail line of a fixed-width file, numbered by its line; each field is the
+    text at its start and length (characters, the first is 1). With record types, a header
+    record's fields are carried onto the detail lines after it, a trailer is skipped, and a line
+    of an unknown record type is quarantined."""
+    options = source.options
+    lines = _decoded_text(path, options, "fixed-width").split("\n")
+    frame = (
+        pl.DataFrame({"_raw_record": [line.removesuffix("\r") for line in lines]}, schema={"_raw_record": pl.String})
+        .with_row_index("_source_row", offset=1)
+        .with_columns(pl.col("_source_row").cast(pl.Int64))
+        .filter(pl.col("_raw_record").str.strip_chars() != "")
+    )
+
+    def text_at(f: Field) -> pl.Expr:
+        assert f.start is not None and f.length is not None
+        return pl.col("_raw_record").str.slice(f.start - 1, f.length)
+
     empty = pl.DataFrame(schema=REJECTED_ROWS_SCHEMA)
-    return frame, empty
+    detail_code = options.detail_record_type
+    if detail_code is None:
+        rows = frame.select("_source_row", "_raw_record", *(text_at(f).alias(f.source_key) for f in source.fields))
+        return rows, empty
+    assert options.record_type_start is not None and options.record_type_length is not None
+    roles = dict(options.record_types)
+    code = pl.col("_raw_record").str.slice(options.record_type_start - 1, options.record_type_length)
+    frame = frame.with_columns(code.alias("_record_type"))
+    end = options.record_type_start + options.record_type_length - 1
+    unknown = frame.filter(~pl.col("_record_type").is_in(list(roles))).select(
+        "_source_row",
+        "_raw_record",
+        pl.lit(None, pl.String).alias("field"),
+        pl.format(
+            f"unknown record type '{{}}' (positions {options.record_type_start}-{end}); known: {', '.join(roles)}",
+            pl.col("_record_type"),
+        ).alias("reason"),
+    )
+    rows = frame.filter(pl.col("_record_type") == detail_code)
+    for header_code in [c for c, role in options.record_types if role == "header"]:
+        carried = [f for f in source.fields if f.record_type == header_code]
+        if not carried:
+            continue
+        # every line belongs to the last header of its type above it
+        frame = frame.with_columns((pl.col("_record_type") == header_code).cum_sum().alias("_header"))
+        headers = frame.filter(pl.col("_record_type") == header_code).select(
+            "_header", *(text_at(f).alias(f.source_key) for f in carried)
+        )
+        rows = (
+            rows.join(frame.select("_source_row", "_header"), on="_source_row")
+            .join(headers, on="_header", how="left")
+            .drop("_header")
+        )
+    detail_fields = [f for f in source.fields if f.record_type is None]
+    rows = rows.with_columns(text_at(f).alias(f.source_key) for f in detail_fields).sort("_source_row")
+    rows = rows.select("_source_row", "_raw_record", *(f.source_key for f in source.fields))
+    return rows, unknown
 
 
 def _local_name(element: ET.Element) -> str:
@@ -384,12 +622,15 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
 READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame]]] = {
     "csv": _read_csv,
     "json_list": _read_json_list,
+    "json_lines": _read_json_lines,
+    "fixed_width": _read_fixed_width,
     "camt053": _read_camt053,
     "mt940": read_mt940,
     "bai2": read_bai2,
     "ecb_rates_csv": _read_ecb_rates,
     "paypal_stl": read_paypal_settlement,
 }
+assert set(READERS) == set(FORMATS), "every format a config may name has a reader"
 
 
 # --- casting and validation ----------------------------------------------------------------
@@ -400,14 +641,110 @@ def _text(f: Field) -> pl.Expr:
     return pl.col(f"_text:{f.source_key}")
 
 
+def _trimmed(text: pl.Expr, trim: bool | str) -> pl.Expr:
+    if trim is True:
+        return text.str.strip_chars()
+    if trim is False:
+        return text
+    return text.str.strip_chars(trim)
+
+
+def _blank_is_null(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.str.strip_chars() == "").then(None).otherwise(text)
+
+
+def _own_text_present(f: Field) -> pl.Expr:
+    """Whether the row gives the field a value: its own column is not blank, or it has a default."""
+    if f.default is not None:
+        return pl.lit(True)
+    own = _text(f).str.strip_chars()
+    return own.is_not_null() & (own != "")
+
+
 def _field_text(f: Field) -> pl.Expr:
-    """The text the field's value is read from: its column's, followed by those it is joined
-    with; blank is null."""
-    text = _text(f).str.strip_chars()
+    """The text the field's value is read from: its column's, trimmed, followed by those it is
+    joined with; blank is null."""
+    text = _trimmed(_text(f), f.trim)
     if f.joined_with:
         parts = [text, *(pl.col(f"_text:{key}").str.strip_chars() for key in f.joined_with)]
         text = pl.concat_str(parts, separator=" ", ignore_nulls=True)
-    return pl.when(text == "").then(None).otherwise(text)
+    return _blank_is_null(text)
+
+
+def _text_before_map(f: Field) -> pl.Expr:
+    """The field text in its case, or its default when it is missing."""
+    text = _field_text(f)
+    if f.case == "upper":
+        text = text.str.to_uppercase()
+    elif f.case == "lower":
+        text = text.str.to_lowercase()
+    if f.default is not None:
+        text = text.fill_null(pl.lit(f.default, pl.String))
+    return text
+
+
+def _mapped_text(f: Field) -> pl.Expr:
+    """The text after the enum mapping: an unmapped value is null (and quarantined) unless the
+    field has a map_default."""
+    text = _text_before_map(f)
+    if not f.map:
+        return text
+    default = pl.lit(f.map_default, pl.String) if f.map_default is not None else None
+    return text.replace_strict(dict(f.map), default=default, return_dtype=pl.String)
+
+
+def _prepared_text(f: Field) -> pl.Expr:
+    """The text the value is cast from, every text rule applied: trim, case, default, map, regex."""
+    text = _mapped_text(f)
+    if f.regex:
+        text = text.str.extract(f.regex, regex_group_index(f.regex))
+    return _blank_is_null(text) if f.map or f.regex else text
+
+
+def _number_text(f: Field, text: pl.Expr) -> pl.Expr:
+    """A number's text in plain form (-1234.56): thousands separators between groups of three
+    digits dropped, a decimal comma made a point. A decimal_comma number with a point left in it
+    is no number (null)."""
+    point = "," if f.decimal_comma else r"\."
+    if f.thousands_separator:
+        separator = re.escape(f.thousands_separator)
+        grouped = text.str.contains(rf"^[+-]?\d{{1,3}}({separator}\d{{3}})+({point}\d*)?$")
+        text = pl.when(grouped).then(text.str.replace_all(separator, "")).otherwise(text)
+    if f.decimal_comma:
+        text = (
+            pl.when(text.str.contains(".", literal=True)).then(None).otherwise(text.str.replace(",", ".", literal=True))
+        )
+    return text
+
+
+_MAJOR_AMOUNT = r"^([+-]?)(\d+)(?:\.(\d*))?$"
+_MAXIMUM_MINOR_DIGITS = 4
+
+
+def _minor_units_digits(currency: pl.Expr) -> pl.Expr:
+    return currency.replace_strict(currency_minor_units(), default=None, return_dtype=pl.Int64)
+
+
+def _major_units_parts(f: Field, text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(sign, whole units, significant decimals) of an amount written in major units."""
+    number = _number_text(f, text)
+    return (
+        number.str.extract(_MAJOR_AMOUNT, 1),
+        number.str.extract(_MAJOR_AMOUNT, 2),
+        number.str.extract(_MAJOR_AMOUNT, 3).fill_null("").str.strip_chars_end("0"),
+    )
+
+
+def _minor_units(f: Field, text: pl.Expr, currency: pl.Expr) -> pl.Expr:
+    """An amount in major units of the row's currency as exact integer minor units (12.3 EUR is
+    1230), null when it has more decimals than the currency or no known currency."""
+    sign, whole, decimals = _major_units_parts(f, text)
+    digits = _minor_units_digits(currency)
+    padded = pl.concat_str([decimals, pl.lit("0" * _MAXIMUM_MINOR_DIGITS)]).str.slice(0, digits)
+    fraction = pl.when(digits > 0).then(padded.cast(pl.Int64, strict=False)).otherwise(0)
+    minor = whole.cast(pl.Int64, strict=False) * pl.lit(10, pl.Int64).pow(digits) + fraction
+    fits = decimals.str.len_chars() <= digits
+    return pl.when(fits).then(pl.when(sign == "-").then(-minor).otherwise(minor)).otherwise(None)
 
 
 def _with_zone_offset(text: pl.Expr) -> pl.Expr:
@@ -417,35 +754,46 @@ def _with_zone_offset(text: pl.Expr) -> pl.Expr:
     return pl.when(zone.is_null()).then(text).otherwise(pl.concat_str([text.str.replace(r"[A-Za-z]+$", ""), offset]))
 
 
-def _parse_timestamp(text: pl.Expr, fmt: str) -> pl.Expr:
-    """A timestamp in UTC, without its zone; a format's trailing %Z reads a zone abbreviation."""
+def _parse_timestamp(text: pl.Expr, fmt: str, time_zone: str | None = None) -> pl.Expr:
+    """A timestamp in UTC, without its zone; a format's trailing %Z reads a zone abbreviation,
+    and a time without an offset is local to ``time_zone`` (UTC when none is given). On the
+    night clocks go back, an hour that happens twice is taken the first time."""
     if fmt.endswith("%Z"):
         text, fmt = _with_zone_offset(text), fmt[:-2] + "%z"
     parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
+    # a literal Z ends a time in UTC
+    if time_zone and "%z" not in fmt and not fmt.endswith("Z"):
+        parsed = parsed.dt.replace_time_zone(time_zone, ambiguous="earliest", non_existent="null")
     return parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
 
 
-def _cast_expression(f: Field, lowercase_currency: bool) -> pl.Expr:
-    text = _field_text(f)
+def _cast_expression(f: Field, source: Source) -> pl.Expr:
+    text = _prepared_text(f)
     if f.type == "decimal":
-        if f.thousands_separator:
-            separator = re.escape(f.thousands_separator)
-            grouped = text.str.contains(rf"^[+-]?\d{{1,3}}({separator}\d{{3}})+(\.\d*)?$")
-            text = pl.when(grouped).then(text.str.replace_all(separator, "")).otherwise(text)
-        return text.cast(dtype_of("decimal"), strict=False)
-    if f.type == "integer":
-        return text.cast(pl.Int64, strict=False)
-    if f.type in ("timestamp", "utc_timestamp"):
-        # a time without an offset is read as UTC, so only "utc_timestamp" lists such formats
-        formats = f.formats or (TIMESTAMP_FORMATS if f.type == "timestamp" else UTC_TIMESTAMP_FORMATS)
-        return pl.coalesce([_parse_timestamp(text, fmt) for fmt in formats])
-    if f.type == "date":
+        value = _number_text(f, text).cast(dtype_of("decimal"), strict=False)
+    elif f.type == "integer" and f.units == "major":
+        assert f.currency_field is not None
+        value = _minor_units(f, text, _cast_expression(source.field_of(f.currency_field), source))
+    elif f.type == "integer":
+        value = _number_text(f, text).cast(pl.Int64, strict=False)
+    elif f.type in ("timestamp", "utc_timestamp"):
+        # a time without an offset is read as UTC (or the field's time zone), so only a
+        # "utc_timestamp" or a field with a time zone lists such formats by default
+        naive_allowed = f.type == "utc_timestamp" or f.time_zone is not None
+        formats = f.formats or (UTC_TIMESTAMP_FORMATS if naive_allowed else TIMESTAMP_FORMATS)
+        return pl.coalesce([_parse_timestamp(text, fmt, f.time_zone) for fmt in formats])
+    elif f.type == "date":
         return pl.coalesce([text.str.to_date(fmt, strict=False) for fmt in f.formats or (DATE_FORMAT,)])
-    if f.type == "unix_timestamp":
+    elif f.type == "unix_timestamp":
         return pl.from_epoch(text.cast(pl.Int64, strict=False), time_unit="s").cast(pl.Datetime("us"))
-    if f.type == "currency":
-        return text.str.to_uppercase() if lowercase_currency else text
-    return text
+    elif f.type == "currency":
+        return text.str.to_uppercase() if source.lowercase_currency else text
+    else:
+        return text
+    if f.sign_from is not None:
+        side = _cast_expression(source.field_of(f.sign_from.field), source)
+        value = pl.when(side.is_in(list(f.sign_from.debit))).then(-value).otherwise(value)
+    return value
 
 
 _TYPE_DESCRIPTIONS = {
@@ -465,6 +813,10 @@ _FORMAT_PARTS = {
 
 def _type_description(f: Field) -> str:
     described = _TYPE_DESCRIPTIONS.get(f.type, f.type)
+    if f.type == "timestamp" and f.time_zone:
+        described = f"a timestamp (e.g. 2026-11-01 10:15:32, {f.time_zone} time unless an offset is given)"
+    if f.type == "decimal" and f.decimal_comma:
+        described = "a decimal number (e.g. 1234,56)"
     if not f.formats:
         return described
     shown = []
@@ -473,7 +825,34 @@ def _type_description(f: Field) -> str:
             fmt = fmt.replace(directive, part)
         shown.append(fmt)
     zone = ", ZONE a time zone such as PST or CET" if any(fmt.endswith("%Z") for fmt in f.formats) else ""
-    return f"{described.split(' (')[0]} ({' or '.join(shown)}{zone})"
+    local = f", {f.time_zone} time" if f.time_zone else ""
+    return f"{described.split(' (')[0]} ({' or '.join(shown)}{zone}{local})"
+
+
+def _major_units_problem(f: Field, source: Source, label: str, raw: pl.Expr) -> pl.Expr:
+    """Why an amount in major units cannot be made minor units, or null."""
+    assert f.currency_field is not None
+    currency_field = source.field_of(f.currency_field)
+    currency = _cast_expression(currency_field, source)
+    prepared = _prepared_text(f)
+    sign, _, decimals = _major_units_parts(f, prepared)
+    digits = _minor_units_digits(currency)
+    example = "1234,56" if f.decimal_comma else "1234.56"
+    return (
+        pl.when(prepared.is_null())
+        .then(None)
+        .when(sign.is_null())
+        .then(pl.format(f"{label}: '{{}}' is not an amount (e.g. {example})", raw))
+        .when(digits.is_null())
+        .then(
+            pl.format(f"{label}: '{{}}' has no known currency to be read in (field '{currency_field.source_key}')", raw)
+        )
+        .when(decimals.str.len_chars() > digits)
+        .then(pl.format(f"{label}: '{{}}' has more decimal places than {{}} has ({{}})", raw, currency, digits))
+        .when(pl.col(f.column).is_null())
+        .then(pl.format(f"{label}: '{{}}' is too large an amount", raw))
+        .otherwise(None)
+    )
 
 
 def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
@@ -481,25 +860,48 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
     currencies = sorted(known_currencies())
     problems: list[tuple[str, pl.Expr]] = []
     for f in source.fields:
-        column_text = _text(f).str.strip_chars()
-        present = column_text.is_not_null() & (column_text != "")
+        present = _own_text_present(f)
         raw = _field_text(f)
+        prepared = _prepared_text(f)
         value = pl.col(f.column)
         label = f"field '{f.source_key}'"
+        if f.map and f.map_default is None:
+            before = _text_before_map(f)
+            keys = [original for original, _ in f.map]
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(before.is_not_null() & ~before.is_in(keys))
+                    .then(pl.format(f"{label}: '{{}}' is not one of the mapped values {', '.join(keys)}", before))
+                    .otherwise(None),
+                )
+            )
+        if f.regex and f.required:
+            mapped = _mapped_text(f)
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(mapped.is_not_null() & prepared.is_null())
+                    .then(pl.format(f"{label}: '{{}}' does not match the pattern {f.regex}", mapped))
+                    .otherwise(None),
+                )
+            )
         if f.type == "decimal":
             problems.append(
                 (
                     f.source_key,
-                    pl.when(present & raw.str.contains(r"\.\d{5,}$"))
+                    pl.when(present & _number_text(f, prepared).str.contains(r"\.\d{5,}$"))
                     .then(pl.format(f"{label}: '{{}}' has more than 4 decimal places", raw))
                     .otherwise(None),
                 )
             )
-        if f.type in ("decimal", "integer", "timestamp", "utc_timestamp", "unix_timestamp", "date"):
+        if f.units == "major":
+            problems.append((f.source_key, _major_units_problem(f, source, label, raw)))
+        elif f.type in ("decimal", "integer", "timestamp", "utc_timestamp", "unix_timestamp", "date"):
             problems.append(
                 (
                     f.source_key,
-                    pl.when(present & value.is_null())
+                    pl.when(present & prepared.is_not_null() & value.is_null())
                     .then(pl.format(f"{label}: '{{}}' is not {_type_description(f)}", raw))
                     .otherwise(None),
                 )
@@ -507,7 +909,7 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
         if f.required:
             problems.append((f.source_key, pl.when(~present).then(pl.lit(f"{label} is required")).otherwise(None)))
         if f.required_with:
-            other = next(g for g in source.fields if g.column == f.required_with)
+            other = source.field_of(f.required_with)
             problems.append(
                 (
                     f.source_key,
@@ -517,7 +919,7 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                 )
             )
         if f.required_unless:
-            other = next(g for g in source.fields if g.column == f.required_unless)
+            other = source.field_of(f.required_unless)
             other_raw = _text(other).str.strip_chars()
             problems.append(
                 (
@@ -545,6 +947,33 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                     .otherwise(None),
                 )
             )
+        if f.sign_from is not None:
+            side_field = source.field_of(f.sign_from.field)
+            side = pl.col(side_field.column)
+            sides = [*f.sign_from.debit, *f.sign_from.credit]
+            # a side the file gives but its field's rules reject is reported with that field
+            rejected_side = side.is_null() & _own_text_present(side_field)
+            problems.append(
+                (
+                    f.source_key,
+                    pl.when(value.is_not_null() & ~side.is_in(sides).fill_null(False) & ~rejected_side)
+                    .then(
+                        pl.format(
+                            f"{label}: its side '{{}}' (field '{side_field.source_key}') is neither a debit "
+                            f"({', '.join(f.sign_from.debit)}) nor a credit ({', '.join(f.sign_from.credit)})",
+                            side.fill_null(""),
+                        )
+                    )
+                    .when(prepared.str.starts_with("-"))
+                    .then(
+                        pl.format(
+                            f"{label}: '{{}}' must be unsigned: its sign comes from field '{side_field.source_key}'",
+                            raw,
+                        )
+                    )
+                    .otherwise(None),
+                )
+            )
         if f.non_negative:
             problems.append(
                 (
@@ -566,13 +995,16 @@ def parse_file(
         if f.source_key not in text.columns:
             text = text.with_columns(pl.lit(None, pl.String).alias(f.source_key))
     text = text.rename({f.source_key: f"_text:{f.source_key}" for f in source.fields})
-    typed = text.with_columns([_cast_expression(f, source.lowercase_currency).alias(f.column) for f in source.fields])
+    typed = text.with_columns([_cast_expression(f, source).alias(f.column) for f in source.fields])
     problems = _problems(source, typed)
     typed = typed.with_columns(
         pl.concat_str([expr for _, expr in problems], separator="; ", ignore_nulls=True).alias("reason"),
         pl.coalesce([pl.when(expr.is_not_null()).then(pl.lit(name)) for name, expr in problems]).alias("field"),
     )
     typed = typed.with_columns(pl.when(pl.col("reason") == "").then(None).otherwise(pl.col("reason")).alias("reason"))
+    if "_part" in typed.columns:
+        # rows exploded from one record share its row number; the reason says which part failed
+        typed = typed.with_columns(pl.format("{}: {}", "_part", "reason").alias("reason"))
     failed = typed.filter(pl.col("reason").is_not_null()).select("_source_row", "_raw_record", "field", "reason")
     passed = typed.filter(pl.col("reason").is_null()).with_columns(
         pl.lit(profile_id).alias("_profile_id"),
@@ -584,7 +1016,7 @@ def parse_file(
     passed = passed.select(source.columns + list(LINEAGE_COLUMNS))
     passed, contract_failures = _enforce_contract(source, passed, text)
     quarantined = pl.concat([rejected, failed, contract_failures], how="vertical_relaxed")
-    return passed, quarantined.sort("_source_row"), rows_read
+    return passed, quarantined.sort("_source_row", maintain_order=True), rows_read
 
 
 def _md5(values: pl.Series) -> pl.Series:
@@ -619,7 +1051,9 @@ def _enforce_contract(source: Source, passed: pl.DataFrame, text: pl.DataFrame) 
             )
         )
         indexed = passed.with_row_index("index")
-        rejected = indexed.join(bad, on="index").join(text.select("_source_row", "_raw_record"), on="_source_row")
+        # the rows exploded from one record share its row number and its text
+        records = text.select("_source_row", "_raw_record").unique("_source_row", keep="first", maintain_order=True)
+        rejected = indexed.join(bad, on="index").join(records, on="_source_row")
         keep = indexed.join(bad, on="index", how="anti").drop("index")
         return keep, rejected.select("_source_row", "_raw_record", "field", "reason")
 

@@ -37,7 +37,9 @@ def land_file(landing: Path, path: Path, source_name: str, profile_id: str) -> P
 def _masked(content: bytes) -> bytes:
     """The file's bytes with card numbers masked (same length); a file that is not text is kept
     as it is (its reader rejects it)."""
-    for encoding in ("utf-8", "latin-1"):
+    # a UTF-16 file (a source config may declare one) is known by its byte order mark
+    utf16 = ("utf-16",) if content[:2] in (b"\xff\xfe", b"\xfe\xff") else ()
+    for encoding in (*utf16, "utf-8", "latin-1"):
         try:
             text = content.decode(encoding)
         except UnicodeDecodeError:

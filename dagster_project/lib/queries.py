@@ -173,6 +173,32 @@ def quarantine(connection: duckdb.DuckDBPyConnection, *, profile: str | None) ->
     )
 
 
+def files(connection: duckdb.DuckDBPyConnection, *, profile: str | None) -> list[dict[str, Any]]:
+    """Every ingested file: rows read, loaded, quarantined and staged, and whether they add up."""
+    where, params = _filters(profile_id=profile)
+    return rows(
+        connection,
+        f"""
+        select
+            source_name,
+            profile_id,
+            source_file,
+            rows_read,
+            rows_loaded,
+            rows_quarantined,
+            staged_entries,
+            skipped_by_staging,
+            is_conserved,
+            file_id,
+            ingested_at
+        from marts.mart_file_conservation
+        {where}
+        order by ingested_at, source_name, source_file
+        """,
+        params,
+    )
+
+
 def chains(
     connection: duckdb.DuckDBPyConnection, *, business_date: date | None, profile: str | None, status: str | None
 ) -> list[dict[str, Any]]:

@@ -27,6 +27,8 @@ staged as (
     select * from {{ ref('stg_paypal__settlement') }}
     union all by name
     select * from {{ ref('stg_shopify__payouts') }}
+    union all by name
+    select * from {{ ref('stg_configured__entries') }}
 
 ),
 
