@@ -596,11 +596,13 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
             values = {**statement_values, **_camt053_entry(entry)}
             balance.add(position, camt053_movement(values))
             # the entry as the quarantine shows it and its hash is taken from: without the
-            # namespace and in canonical form, so the same entry sent again hashes the same
+            # namespace, indentation or surrounding whitespace, so the same entry sent again
+            # (in another version's namespace, indented otherwise) hashes the same
             for element in entry.iter():
                 element.tag = _local_name(element)
-            entry.tail = None
-            record = ET.canonicalize(ET.tostring(entry, encoding="unicode"), strip_text=True)
+                element.text = element.text.strip() or None if element.text else None
+                element.tail = None
+            record = ET.tostring(entry, encoding="unicode")
             if problem:
                 rejected.append((position, record, *problem))
                 continue
