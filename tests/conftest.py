@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.home import ReconHome
+from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
 
 RECON = str(Path(sys.executable).parent / "recon")
+DBT = str(Path(sys.executable).parent / "dbt")
 DEMO_DAYS = 5
 DEMO_ORDERS_PER_DAY = 30
 
@@ -28,6 +29,18 @@ def recon(home: Path, *args: str, check: bool = True) -> subprocess.CompletedPro
             f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
         )
     return completed
+
+
+def dbt(home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run dbt on the project against ``home``'s warehouse, as the product runs it."""
+    return subprocess.run(
+        [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **home.environment()},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ statement whose balances or control totals do not add up rejected whole (camt.05
 the staged entries in the shape the bank rules read."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,17 +16,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.lib.formats import write_camt053
-from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
+from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, IngestResult, ensure_raw_schema, ingest_file, parse_file
 from dagster_project.lib.sources import SOURCES
 from dagster_project.lib.warehouse import connect
+from tests.conftest import dbt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bank"
 PLAIN = (FIXTURES / "mt940_plain.sta").read_text()
 GERMAN = (FIXTURES / "mt940_deutsche_bank.sta").read_bytes().decode("latin-1")
 DUTCH = (FIXTURES / "mt940_ing.sta").read_text()
 BAI2 = (FIXTURES / "bai2_sample.bai").read_text()
-DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def _write(path: Path, text: str) -> Path:
@@ -431,17 +428,6 @@ def test_every_transaction_line_is_loaded_or_quarantined(
 # --- staging: the shape of camt.053 entries, read by the bank rules ----------------------------
 
 
-def _dbt(home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **home.environment()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_statement_lines_are_staged_as_bank_entries_the_bank_rules_read(home: ReconHome, tmp_path: Path) -> None:
     files = [
         ("mt940", _write(tmp_path / "plain.sta", PLAIN), "acme_eu"),
@@ -453,12 +439,12 @@ def test_statement_lines_are_staged_as_bank_entries_the_bank_rules_read(home: Re
         ensure_raw_schema(connection)
         for source, path, profile in files:
             ingest_file(connection, path, source, profile)
-    assert _dbt(home, "seed", "--select", "currencies", "profiles").returncode == 0
-    built = _dbt(home, "build", "--select", "stg_bank__mt940_entries", "stg_bank__bai2_entries")
+    assert dbt(home, "seed", "--select", "currencies", "profiles").returncode == 0
+    built = dbt(home, "build", "--select", "stg_bank__mt940_entries", "stg_bank__bai2_entries")
     assert built.returncode == 0, built.stdout
     assert "mt940_lines_take_the_bank_account_side" in built.stdout
     assert "bai2_transactions_take_the_bank_account_side" in built.stdout
-    rules = _dbt(home, "run-operation", "print_rules")
+    rules = dbt(home, "run-operation", "print_rules")
     assert rules.returncode == 0, rules.stdout
     rule_list = json.loads(re.search(r"RECON_RULES (.*)", rules.stdout).group(1))  # type: ignore[union-attr]
     with connect(home.warehouse) as connection:

@@ -58,9 +58,7 @@ def test_day_by_day_runs_reach_the_same_truth_and_version_the_ledger(tmp_path: P
     with warehouse() as connection:
         for known_at in (known_after_day_one, known_after_day_two, datetime(9999, 1, 1, tzinfo=UTC)):
             for as_of in (datetime(2026, 11, 1, 23), datetime(2026, 11, 2, 12), datetime(2026, 11, 4)):
-                answer = balances(
-                    receivable, "--as-of", as_of.isoformat(), "--known-at", known_at.isoformat()
-                )
+                answer = balances(receivable, "--as-of", as_of.isoformat(), "--known-at", known_at.isoformat())
                 naive_known_at = known_at.astimezone(UTC).replace(tzinfo=None)
                 for status in ("POSTED", "EXPECTED"):
                     assert answer[status] == balance_by_hand(connection, receivable, status, as_of, naive_known_at), (

@@ -1,9 +1,6 @@
 """FX: the ECB's reference rates landed, quarantined and filled onto every day; exact conversion."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
@@ -14,14 +11,13 @@ import pytest
 
 from dagster_project.lib.demo_data import generate_demo_data, reference_rate
 from dagster_project.lib.formats import write_ecb_reference_rates
-from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
+from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, ensure_raw_schema, ingest_file
 from dagster_project.lib.warehouse import connect
 from python_udfs import register_udfs
 from python_udfs.fx import fx_convert
 from python_udfs.registry import _builtin_functions
-
-DBT = str(Path(sys.executable).parent / "dbt")
+from tests.conftest import dbt
 
 # eurofxref-hist.csv as the ECB writes it: newest first, no weekend (7-8 November), a trailing
 # comma on every line, N/A and blank cells for days without a rate. Line 7 has a malformed rate,
@@ -69,17 +65,6 @@ QUARANTINED = [
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _dbt(home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **home.environment()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 # --- ingest --------------------------------------------------------------------------------------
@@ -150,9 +135,9 @@ def test_every_day_has_the_last_published_rate(home: ReconHome, tmp_path: Path) 
         ensure_raw_schema(connection)
         ingest_file(connection, first, "ecb_reference_rates", "acme_eu")
         ingest_file(connection, second, "ecb_reference_rates", "globex_us")
-    seeded = _dbt(home, "seed", "--select", "currencies")
+    seeded = dbt(home, "seed", "--select", "currencies")
     assert seeded.returncode == 0, seeded.stdout
-    built = _dbt(
+    built = dbt(
         home, "build", "--select", "stg_ecb__reference_rates", "int_fx_rates_daily",
         "--vars", json.dumps({"max_date": "2026-11-13"}),
     )  # fmt: skip

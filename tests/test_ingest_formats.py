@@ -2,9 +2,6 @@
 quarantined, staged."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,12 +11,11 @@ import duckdb
 import pytest
 
 from dagster_project.lib.formats import write_camt053, write_paypal_activity, write_stripe_payout_reconciliation
-from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
+from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, ensure_raw_schema, ingest_file
 from dagster_project.lib.sources import currency_minor_units
 from dagster_project.lib.warehouse import connect
-
-DBT = str(Path(sys.executable).parent / "dbt")
+from tests.conftest import dbt
 
 # camt.053.001.02: status as text, debtor name directly under Dbtr, IBAN account, a debit
 # opening balance, remittance in two lines, a proprietary bank code, a pending entry with a
@@ -690,17 +686,6 @@ def test_a_written_paypal_activity_download_reads_back_as_written(home: ReconHom
 # --- staging -----------------------------------------------------------------------------------
 
 
-def _dbt(home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **home.environment()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_statement_and_report_are_staged(home: ReconHome, tmp_path: Path) -> None:
     statement = _write(tmp_path / "statement_v02.xml", CAMT053_V02)
     report = _write(tmp_path / "payout_reconciliation.csv", STRIPE_REPORT)
@@ -708,9 +693,9 @@ def test_statement_and_report_are_staged(home: ReconHome, tmp_path: Path) -> Non
         ensure_raw_schema(connection)
         ingest_file(connection, statement, "camt053", "acme_eu")
         ingest_file(connection, report, "stripe_payout_reconciliation", "acme_eu")
-    seeded = _dbt(home, "seed", "--select", "currencies", "profiles")
+    seeded = dbt(home, "seed", "--select", "currencies", "profiles")
     assert seeded.returncode == 0, seeded.stdout
-    built = _dbt(home, "build", "--select", "stg_bank__camt053_entries", "stg_stripe__payout_reconciliation")
+    built = dbt(home, "build", "--select", "stg_bank__camt053_entries", "stg_stripe__payout_reconciliation")
     assert built.returncode == 0, built.stdout
     with connect(home.warehouse) as connection:
         entries = _rows(connection, "select * from staging.stg_bank__camt053_entries order by source_row")

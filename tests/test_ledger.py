@@ -153,9 +153,7 @@ def test_orders_settled_in_another_currency_post_their_fx_difference(demo_home: 
     assert {(row[1], row[2]) for row in converted} == {("EUR", "USD"), ("USD", "EUR")}
     for expectation_id, source_currency, settlement, original, settled, rate_source, from_rate, to_rate in converted:
         assert rate_source == "reference"
-        reference = int(
-            (Decimal(original) / Decimal(from_rate) * Decimal(to_rate)).to_integral_value(ROUND_HALF_EVEN)
-        )
+        reference = int((Decimal(original) / Decimal(from_rate) * Decimal(to_rate)).to_integral_value(ROUND_HALF_EVEN))
         profile = expectation_id.split("|")[1].split(":")[0]
         posted = by_transaction[f"txn|{expectation_id}"]
         assert (f"{profile}:fx_conversion:{source_currency}", "DEBIT", original, source_currency) in posted

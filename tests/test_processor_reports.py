@@ -6,9 +6,6 @@ reconcile orders to settlements, a batch to its payout and the payout to the ban
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,12 +14,11 @@ import duckdb
 import pytest
 
 from dagster_project.lib.formats import write_camt053
-from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
+from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, ensure_raw_schema, ingest_file
 from dagster_project.lib.warehouse import connect
-from tests.conftest import recon
+from tests.conftest import dbt, recon
 
-DBT = str(Path(sys.executable).parent / "dbt")
 FIXTURES = Path(__file__).parent / "fixtures" / "processors"
 ADYEN_BATCH_4 = FIXTURES / "settlement_detail_report_batch_4.csv"
 ADYEN_BATCH_5 = FIXTURES / "settlement_detail_report_batch_5.csv"
@@ -263,17 +259,6 @@ def test_shopify_payments_transactions_are_typed_and_malformed_rows_quarantined(
 # --- staging ---------------------------------------------------------------------------------
 
 
-def _dbt(home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **home.environment()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_every_data_row_is_staged_or_quarantined_with_its_amounts_signed(home: ReconHome) -> None:
     data_rows = {}
     with connect(home.warehouse) as connection:
@@ -285,10 +270,10 @@ def test_every_data_row_is_staged_or_quarantined_with_its_amounts_signed(home: R
             data_rows[str(path)] = (
                 sum(line.startswith('"SB"') for line in lines) if path == PAYPAL_STL else len(lines) - 1
             )
-    seeded = _dbt(home, "seed", "--select", "currencies", "profiles")
+    seeded = dbt(home, "seed", "--select", "currencies", "profiles")
     assert seeded.returncode == 0, seeded.stdout
     # the staging models with their data and unit tests
-    built = _dbt(home, "build", "--select", *STAGING_MODELS.values())
+    built = dbt(home, "build", "--select", *STAGING_MODELS.values())
     assert built.returncode == 0, built.stdout
     with connect(home.warehouse) as connection:
         for path, source_name in FIXTURE_FILES:
