@@ -46,13 +46,35 @@ def run_reconciliation(first_day: date, last_day: date) -> bool:
         raise_on_error=False,
     )
     if not result.success:
+        failures = []
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data:
-                progress("run", f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}")
+                failures.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()}")
+                progress("run", f"FAILED {failures[-1]}")
         progress("run", f"failed after {time.monotonic() - started:.1f}s")
+        _alert_after_run(result.run_id, "; ".join(failures) or "the run failed", f"{first_day}..{last_day}")
         return False
     progress("run", f"done in {time.monotonic() - started:.1f}s")
+    _alert_after_run(result.run_id, None, f"{first_day}..{last_day}")
     return True
+
+
+def _alert_after_run(run_id: str, failure: str | None, window: str) -> None:
+    """Send the alerts a finished run calls for (alerts.yml); an alert that cannot go out is
+    dead-lettered, and a broken alerts.yml is reported without failing the run."""
+    from dagster_project.lib import alerts
+
+    home = ReconHome.from_env()
+    try:
+        if failure is None:
+            report = alerts.send_new_alerts(home)
+        else:
+            report = alerts.send_run_failed(home, alerts.run_failed_alert(run_id, "reconcile_job", failure, window))
+    except alerts.AlertConfigError as error:
+        progress("alerts", f"not sent: {error}")
+        return
+    if report.delivered or report.dead_lettered:
+        progress("alerts", f"{len(report.delivered)} delivered, {len(report.dead_lettered)} dead-lettered")
 
 
 def _print(rows: list[dict], fmt: str) -> None:
@@ -256,6 +278,50 @@ def cmd_exceptions(args: argparse.Namespace, home: ReconHome) -> int:
     )
 
 
+def cmd_resolve(args: argparse.Namespace, home: ReconHome) -> int:
+    import getpass
+
+    from dagster_project.lib.resolutions import ResolutionRequest, resolve, resolve_file
+    from dagster_project.lib.warehouse import connect, table_exists
+
+    if bool(args.file) == bool(args.exception_id):
+        print("error: give an EXCEPTION_ID with --action and --reason, or --file actions.csv", file=sys.stderr)
+        return 2
+    if args.exception_id and not (args.action and args.reason):
+        print("error: resolving an exception needs --action and --reason", file=sys.stderr)
+        return 2
+    if not home.warehouse.exists():
+        print(f"error: no warehouse at {home.warehouse}; run `recon run` first", file=sys.stderr)
+        return 1
+    by = args.by or getpass.getuser()
+    with connect(home.warehouse) as connection:
+        if not table_exists(connection, "marts", "fct_exceptions"):
+            print("error: the warehouse has not been reconciled yet; run `recon run`", file=sys.stderr)
+            return 1
+        if args.file:
+            written = resolve_file(connection, Path(args.file), by)
+        else:
+            request = ResolutionRequest(
+                exception_id=args.exception_id,
+                action=args.action,
+                reason=args.reason,
+                by=by,
+                counterpart=args.counterpart,
+                amount=args.amount,
+                assignee=args.assignee,
+            )
+            written = resolve(connection, [request])
+    _print(written, args.format)
+    progress("resolve", f"recorded {len(written)} resolution(s); `recon run` re-evaluates what they touch")
+    return 0
+
+
+def cmd_resolutions(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.resolutions import resolution_log
+
+    return _listing(args, home, lambda c: resolution_log(c, args.exception), needs=("raw", "resolutions"))
+
+
 def cmd_chains(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.queries import chains
 
@@ -333,6 +399,35 @@ def cmd_ledger_history(args: argparse.Namespace, home: ReconHome) -> int:
     )
 
 
+def cmd_report(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.reports import REPORT_FORMATS, write_reports
+    from dagster_project.lib.warehouse import connect, table_exists
+
+    if not home.warehouse.exists():
+        print(f"error: no warehouse at {home.warehouse}; run `recon run` or `recon demo` first", file=sys.stderr)
+        return 1
+    formats = REPORT_FORMATS if "all" in args.formats else tuple(dict.fromkeys(args.formats))
+    directory = args.out or home.reports / args.date.isoformat()
+    with connect(home.warehouse, read_only=True) as connection:
+        if not table_exists(connection, "marts", "mart_daily_reconciliation"):
+            print("error: the warehouse has not been reconciled yet; run `recon run`", file=sys.stderr)
+            return 1
+        written = write_reports(
+            connection,
+            args.date,
+            directory,
+            formats,
+            [args.profile] if args.profile else None,
+            home.demo / "ground_truth.csv",
+        )
+    if not written:
+        print(f"error: nothing was reconciled on {args.date}; see `recon status`", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
 def cmd_rules_check(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.rules import check_rules, summarize
     from dagster_project.resources import DBT_EXECUTABLE
@@ -364,6 +459,28 @@ def cmd_rules_diff(args: argparse.Namespace, home: ReconHome) -> int:
         f"appearing, {summary['exceptions_disappearing']} disappearing",
     )
     return 0
+
+
+def cmd_alerts(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib import alerts
+
+    if args.alerts_command == "list":
+        _print(alerts.dead_letter_rows(home), args.format)
+        return 0
+    settings = alerts.load_settings(home)
+    if not settings.endpoints:
+        print(f"error: no alert endpoints; configure them in {home.root / alerts.CONFIG_FILE}", file=sys.stderr)
+        return 2
+    if args.alerts_command == "retry":
+        delivered, remaining = alerts.retry_dead_letters(home, settings)
+        progress("alerts", f"{delivered} dead letters delivered, {len(remaining)} remain")
+        return 0 if not remaining else 1
+    if not home.warehouse.exists():
+        print(f"error: no warehouse at {home.warehouse}; run `recon run` or `recon demo` first", file=sys.stderr)
+        return 1
+    report = alerts.send_new_alerts(home, settings)
+    progress("alerts", f"{len(report.delivered)} delivered, {len(report.dead_lettered)} dead-lettered")
+    return 0 if not report.dead_lettered else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -416,10 +533,31 @@ def build_parser() -> argparse.ArgumentParser:
     matched.set_defaults(handler=cmd_matches)
 
     exceptions = listing("exceptions", "what did not match, with category, expected and actual")
-    exceptions.add_argument("--status", choices=["open", "resolved"], help="only exceptions in this state")
+    exceptions.add_argument("--status", choices=["open", "assigned", "resolved"], help="only exceptions in this state")
     exceptions.add_argument("--date", type=_date)
     exceptions.add_argument("--category")
     exceptions.set_defaults(handler=cmd_exceptions)
+
+    from dagster_project.lib.resolutions import ACTIONS
+
+    resolve = commands.add_parser(
+        "resolve", help="record an action on an exception (append-only; the next run applies it)"
+    )
+    resolve.add_argument("exception_id", nargs="?", metavar="EXCEPTION_ID")
+    resolve.add_argument("--action", choices=ACTIONS)
+    resolve.add_argument("--reason", help="why, for the audit trail")
+    resolve.add_argument("--by", help="who (default: the current user)")
+    resolve.add_argument("--assignee", help="assign: to whom (default: --by)")
+    resolve.add_argument("--counterpart", help="link: the entry id to match the exception's entry with")
+    resolve.add_argument("--amount", help="write_off: part of the difference; correct_entry: the corrected amount")
+    resolve.add_argument(
+        "--file", help="a CSV of actions (exception_id, action, reason, by, counterpart, amount): all or nothing"
+    )
+    resolve.add_argument("--format", choices=FORMATS, default="table")
+    resolve.set_defaults(handler=cmd_resolve)
+    resolutions = listing("resolutions", "the resolutions log: who did what to which exception, when and why")
+    resolutions.add_argument("--exception", help="only this exception's resolutions")
+    resolutions.set_defaults(handler=cmd_resolutions)
 
     chained = listing("chains", "how far each order got along its chain (charge, payout, bank) and where it stopped")
     chained.add_argument("--date", type=_date)
@@ -463,6 +601,34 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("transaction_id", metavar="TRANSACTION_ID")
     history.add_argument("--format", choices=FORMATS, default="table")
     history.set_defaults(handler=cmd_ledger_history)
+
+    alerting = commands.add_parser("alerts", help="outbound alert webhooks (alerts.yml) and their dead letters")
+    alert_commands = alerting.add_subparsers(dest="alerts_command", required=True)
+    alert_commands.add_parser("send", help="evaluate the marts now and send the alerts not sent before").set_defaults(
+        handler=cmd_alerts
+    )
+    alert_commands.add_parser("retry", help="re-send the dead letters; those delivered leave the store").set_defaults(
+        handler=cmd_alerts
+    )
+    dead = alert_commands.add_parser("list", help="the dead letters: alerts whose every attempt failed")
+    dead.add_argument("--format", choices=FORMATS, default="table")
+    dead.set_defaults(handler=cmd_alerts)
+
+    report = commands.add_parser(
+        "report", help="the daily reconciliation report of a business date as CSV, JSON, XLSX or PDF, per profile"
+    )
+    report.add_argument("--date", type=_date, required=True, help="the business date")
+    report.add_argument("--profile", help="only this profile (default: every profile reconciled that day)")
+    report.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=["csv", "json", "xlsx", "pdf", "all"],
+        required=True,
+        help="repeat for several formats, or `all`",
+    )
+    report.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: $RECON_HOME/reports/<date>/)")
+    report.set_defaults(handler=cmd_report)
 
     rules = commands.add_parser("rules", help="the matching rules")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True)

@@ -1,4 +1,5 @@
-"""A sensor on the landing folder: new files trigger a reconciliation of the latest day."""
+"""Sensors: new files on the landing folder trigger a reconciliation of the latest day; a finished
+reconciliation sends the alerts it calls for."""
 
 import dagster as dg
 
@@ -25,3 +26,32 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         run_requests=[dg.RunRequest(run_key=f"landing-{fingerprint}", partition_key=partition_key)],
         cursor=fingerprint,
     )
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[reconcile_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After a reconciliation: alerts (alerts.yml) on new exceptions and low match rates.",
+)
+def alerts_after_reconciliation(context: dg.RunStatusSensorContext) -> dg.SkipReason | None:
+    from dagster_project.lib.alerts import send_new_alerts
+
+    report = send_new_alerts(ReconHome.from_env())
+    context.log.info(f"alerts: {len(report.delivered)} delivered, {len(report.dead_lettered)} dead-lettered")
+    return None
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[reconcile_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A failed reconciliation: alerts (alerts.yml) to the endpoints with on_failed_run.",
+)
+def alerts_on_failed_reconciliation(context: dg.RunFailureSensorContext) -> None:
+    from dagster_project.lib.alerts import run_failed_alert, send_run_failed
+
+    run = context.dagster_run
+    start, end = run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")
+    window = run.tags.get("dagster/partition") or (f"{start}..{end}" if start else None)
+    alert = run_failed_alert(run.run_id, run.job_name, context.failure_event.message or "the run failed", window)
+    send_run_failed(ReconHome.from_env(), alert)

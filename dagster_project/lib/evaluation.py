@@ -151,3 +151,31 @@ def evaluate(connection: duckdb.DuckDBPyConnection, ground_truth: Path) -> Evalu
         exceptions_by_category=categories,
         mistakes=mistakes,
     )
+
+
+def day_accuracy(
+    connection: duckdb.DuckDBPyConnection, ground_truth: Path, profile: str, business_date: object
+) -> tuple[int, int]:
+    """(correct, records) over the reconciled records of one profile and business date that the
+    ground truth knows: a record is correct when its status, category and counterpart agree."""
+    correct, records = connection.sql(
+        f"""
+        with truth as ({_TRUTH_SQL})
+        select
+            count(*) filter (
+                where truth.expected_status = outcomes.status
+                and coalesce(truth.expected_category, '') = coalesce(outcomes.exception_category, '')
+                and coalesce(truth.expected_counterpart, '') = coalesce(
+                    outcomes.counterpart_source_name || ':' || outcomes.counterpart_source_entry_id, ''
+                )
+            ),
+            count(*)
+        from marts.fct_reconciliation_outcomes as outcomes
+        inner join truth
+            on truth.entry_id = outcomes.entry_id
+            and truth.side = outcomes.side
+        where outcomes.profile_id = ? and outcomes.business_date = ?
+        """,
+        params=[str(ground_truth), profile, business_date],
+    ).fetchall()[0]
+    return int(correct), int(records)

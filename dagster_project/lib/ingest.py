@@ -1117,6 +1117,29 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    # the operators' resolutions of exceptions: appended by `recon resolve`, never updated
+    connection.execute(
+        """
+        create table if not exists raw.resolutions (
+            resolution_id varchar primary key,
+            exception_id varchar not null,
+            category varchar,
+            profile_id varchar,
+            action varchar not null,
+            reason varchar not null,
+            resolved_by varchar not null,
+            assignee varchar,
+            resolved_at timestamp not null,
+            counterpart_entry_id varchar,
+            amount_minor bigint,
+            currency varchar,
+            expectation_id varchar,
+            target_unit_id varchar,
+            target_entry_id varchar,
+            entry_ids varchar[] not null
+        )
+        """
+    )
     connection.execute(
         """
         create table if not exists raw.ingested_files (

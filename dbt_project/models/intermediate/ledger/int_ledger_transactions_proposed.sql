@@ -13,6 +13,12 @@
         accepted);
       - the processor's fee goes from the target account to processing_fees.
 
+    An operator's write_off (stg_resolutions__resolutions) is a transaction of its own,
+    `txn|resolution|<resolution_id>`, POSTED: the difference written off leaves (or, when short,
+    tops up) the target entry's account and goes to reconciliation_variance in its currency.
+    force_match and link reach the ledger as matches (int_matches_assigned); the other actions
+    move no money.
+
     Balanced per currency by construction: each leg below is a pair of one debit and one credit
     of the same amount in one currency. -#}
 with
@@ -32,6 +38,14 @@ matches as (
 entries as (
 
     select * from {{ ref('int_entries_unioned') }}
+
+),
+
+write_offs as (
+
+    select * from {{ ref('stg_resolutions__resolutions') }}
+    where action = 'write_off'
+        and amount_minor <> 0
 
 ),
 
@@ -146,7 +160,9 @@ legs as (
     from transactions
     where fee_minor <> 0
 
-)
+),
+
+proposed_entries as (
 
 select
     transaction_id || '@' || state_number || '#' || entry_index as proposed_entry_id,
@@ -176,3 +192,64 @@ select
         )
     ) as version_hash
 from legs
+
+),
+
+write_off_transactions as (
+
+    select
+        'txn|resolution|' || write_offs.resolution_id as transaction_id,
+        write_offs.profile_id,
+        write_offs.expectation_id,
+        write_offs.target_entry_id,
+        target.account_id as target_account_id,
+        write_offs.profile_id || ':reconciliation_variance:' || target.currency as variance_account_id,
+        -- an excess leaves the target's account; a shortfall is made up to it
+        case
+            when (write_offs.amount_minor > 0) = (target.direction = 'DEBIT') then 'CREDIT'
+            else 'DEBIT'
+        end as target_side_direction,
+        abs(write_offs.amount_minor) as amount_minor,
+        target.currency,
+        target.effective_at,
+        target.business_date as event_date
+    from write_offs
+    inner join entries as target
+        on target.entry_id = write_offs.target_entry_id
+
+),
+
+write_off_legs as (
+
+    select *, 1 as entry_index, target_account_id as account_id, target_side_direction as entry_direction
+    from write_off_transactions
+    union all
+    select *, 2, variance_account_id, case when target_side_direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end
+    from write_off_transactions
+
+)
+
+select * from proposed_entries
+union all by name
+select
+    transaction_id || '@1#' || entry_index as proposed_entry_id,
+    transaction_id,
+    1 as state_number,
+    entry_index,
+    profile_id,
+    'resolution' as rule_name,
+    expectation_id,
+    cast(null as varchar) as source_entry_id,
+    target_entry_id,
+    'POSTED' as transaction_status,
+    account_id,
+    entry_direction as direction,
+    cast(amount_minor as bigint) as amount_minor,
+    currency,
+    'POSTED' as status,
+    cast(null as decimal(18, 10)) as fx_rate,
+    effective_at,
+    event_date,
+    md5(concat_ws('|', 'POSTED', target_account_id, variance_account_id, target_side_direction, amount_minor, currency))
+        as version_hash
+from write_off_legs

@@ -1,6 +1,10 @@
 {#- One row per exception. A mismatch between two entries is one exception seen from both sides;
     it carries both records, the check that failed with its expected and actual values, the
-    amount at stake, its age and a severity from amount and age. -#}
+    amount at stake, its age and a severity from amount and age.
+
+    Its status follows the resolutions log, latest action wins: OPEN with none, ASSIGNED after an
+    `assign`, RESOLVED after any other action. An exception that a force_match or link resolved
+    is no longer one (the pair is matched), so it leaves this table; the log keeps the action. -#}
 {%- set amount = var('severity_amount_minor') -%}
 {%- set age = var('severity_age_days') -%}
 with
@@ -44,7 +48,23 @@ exceptions as (
         *
     from keyed
 
-)
+),
+
+latest_resolutions as (
+
+    select
+        exception_id,
+        arg_max(action, resolved_at) as resolution_action,
+        arg_max(resolved_by, resolved_at) as resolved_by,
+        max(resolved_at) as resolved_at,
+        -- the latest assignment stays when the exception is then resolved
+        arg_max(assignee, case when action = 'assign' then resolved_at end) as assigned_to
+    from {{ ref('stg_resolutions__resolutions') }}
+    group by exception_id
+
+),
+
+grouped as (
 
 select
     -- ids
@@ -78,6 +98,26 @@ select
         when max(amount_at_stake_minor) >= {{ amount.medium }} or max(age_days) >= {{ age.medium }} then 'medium'
         else 'low'
     end as severity,
-    'OPEN' as status
+    any_value(target_unit_id) as target_unit_id
 from exceptions
 group by exception_id, exception_category
+
+)
+
+select
+    grouped.*,
+    case
+        when latest_resolutions.resolution_action is null then 'OPEN'
+        when latest_resolutions.resolution_action = 'assign' then 'ASSIGNED'
+        else 'RESOLVED'
+    end as exception_status,
+    -- the same, under the name the listings filter on
+    exception_status as status,
+    latest_resolutions.assigned_to,
+    case when latest_resolutions.resolution_action <> 'assign' then latest_resolutions.resolved_by end as resolved_by,
+    case when latest_resolutions.resolution_action <> 'assign' then latest_resolutions.resolution_action end
+        as resolution_action,
+    case when latest_resolutions.resolution_action <> 'assign' then latest_resolutions.resolved_at end as resolved_at
+from grouped
+left join latest_resolutions
+    on latest_resolutions.exception_id = grouped.exception_id
