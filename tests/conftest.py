@@ -1,12 +1,17 @@
 """Shared fixtures: a private RECON_HOME per test, and one demo warehouse per session."""
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 
 from dagster_project.lib.home import DBT_PROJECT_DIR, ReconHome
 
@@ -41,6 +46,25 @@ def dbt(home: ReconHome, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=600,
     )
+
+
+@contextmanager
+def serving(app: Any, *, lifespan: str = "on", log_level: str = "warning") -> Iterator[str]:
+    """A real HTTP server on loopback for ``app`` (ASGI): uvicorn in a thread on a socket bound
+    beforehand, so requests queue until it serves them. Yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan=lifespan))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+    assert not thread.is_alive()
 
 
 @pytest.fixture

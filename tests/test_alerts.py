@@ -6,20 +6,16 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
 import yaml
 
 from dagster_project.lib import alerts
 from dagster_project.lib.home import ReconHome
 from dagster_project.lib.warehouse import connect
-from tests.conftest import recon
+from tests.conftest import recon, serving
 
 SECRET = "alert-signing-secret"
 FAST = {"timeout_seconds": 0.25, "max_attempts": 5, "backoff_seconds": 0.001, "max_backoff_seconds": 0.01}
@@ -73,24 +69,6 @@ class Receiver:
     async def _respond(send, status: int) -> None:
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
-
-
-@contextmanager
-def serving(receiver: Receiver) -> Iterator[str]:
-    """uvicorn in a thread on a socket bound beforehand, as in test_webhooks."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    server = uvicorn.Server(uvicorn.Config(receiver, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
-    assert not thread.is_alive()
 
 
 EXCEPTIONS = [
@@ -169,7 +147,7 @@ EXPECTED_IDS = {
 def test_every_alert_reaches_the_receiver_exactly_once_through_failures(home: ReconHome) -> None:
     build_warehouse(home)
     receiver = Receiver(fail_first=3)  # a 500, a dropped connection, a timeout, then success
-    with serving(receiver) as base:
+    with serving(receiver, lifespan="off", log_level="critical") as base:
         rules = {"min_severity": "high", "match_rate_below": 0.9, "on_failed_run": True}
         write_config(
             home,
@@ -231,7 +209,7 @@ def test_every_alert_reaches_the_receiver_exactly_once_through_failures(home: Re
 def test_an_endpoint_that_always_fails_is_dead_lettered_then_retried(home: ReconHome) -> None:
     build_warehouse(home)
     receiver = Receiver(down=True)
-    with serving(receiver) as base:
+    with serving(receiver, lifespan="off", log_level="critical") as base:
         write_config(home, {"ops": endpoint(f"{base}/hook", min_severity="high", match_rate_below=0.9)}, max_attempts=3)
         sent = recon(home.root, "alerts", "send", check=False)
         assert sent.returncode == 1, sent.stderr

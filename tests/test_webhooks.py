@@ -3,8 +3,6 @@
 import hashlib
 import hmac
 import json
-import socket
-import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -16,7 +14,6 @@ from pathlib import Path
 import dagster as dg
 import httpx
 import pytest
-import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,7 +33,7 @@ from dagster_project.lib.webhooks import (
     stripe_signature,
     verify_stripe_signature,
 )
-from tests.conftest import recon
+from tests.conftest import recon, serving
 
 STRIPE_SECRET = "whsec_test_secret"
 SHOPIFY_SECRET = "shpss_test_secret"
@@ -108,24 +105,6 @@ def write_settings(home: ReconHome, **extra: object) -> None:
         **extra,
     }
     (home.root / "webhooks.yml").write_text(yaml.safe_dump(document))
-
-
-@contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    """uvicorn in a thread on a socket bound beforehand: requests queue until it serves them."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
-    assert not thread.is_alive()
 
 
 def post_stripe(client: httpx.Client, body: bytes, *, timestamp: int | None = None, header: str | None = None):

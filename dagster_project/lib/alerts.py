@@ -56,6 +56,7 @@ import duckdb
 import httpx
 import yaml
 
+from dagster_project.lib.durable import append_line, read_lines, write_atomically
 from dagster_project.lib.home import ReconHome
 from dagster_project.lib.queries import rows
 from dagster_project.lib.warehouse import connect, table_exists
@@ -378,44 +379,6 @@ def deliver(
 # --- durable state ---------------------------------------------------------------------------
 
 
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _append_line(path: Path, line: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    created = not path.exists()
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    if created:
-        _fsync_directory(path.parent)
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
-    _fsync_directory(path.parent)
-
-
-def _read_lines(path: Path) -> list[str]:
-    """Complete lines; a line torn by a crash (no newline) is ignored."""
-    if not path.exists():
-        return []
-    content = path.read_text(encoding="utf-8")
-    return [line for line in content[: content.rfind("\n") + 1].splitlines() if line]
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -440,13 +403,13 @@ class AlertStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def sent(self) -> set[tuple[str, str]]:
-        return {tuple(line.split(" ", 1)) for line in _read_lines(self.sent_path)}  # type: ignore[misc]
+        return {tuple(line.split(" ", 1)) for line in read_lines(self.sent_path)}  # type: ignore[misc]
 
     def mark_sent(self, endpoint: str, alert_id: str) -> None:
-        _append_line(self.sent_path, f"{endpoint} {alert_id}")
+        append_line(self.sent_path, f"{endpoint} {alert_id}")
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in _read_lines(self.dead_letters_path)]
+        return [json.loads(line) for line in read_lines(self.dead_letters_path)]
 
     def add_dead_letter(self, endpoint: str, alert: Alert, outcome: Outcome) -> None:
         entry = {
@@ -456,10 +419,10 @@ class AlertStore:
             "last_error": outcome.error,
             "failed_at": _now(),
         }
-        _append_line(self.dead_letters_path, json.dumps(entry, sort_keys=True))
+        append_line(self.dead_letters_path, json.dumps(entry, sort_keys=True))
 
     def replace_dead_letters(self, entries: list[dict[str, Any]]) -> None:
-        _write_atomically(self.dead_letters_path, "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
+        write_atomically(self.dead_letters_path, "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
 
     def log(self, endpoint: str, alert: Alert, outcome: Outcome, status: str) -> None:
         entry = {
@@ -472,10 +435,10 @@ class AlertStore:
             "http_status": outcome.status_code,
             "error": outcome.error,
         }
-        _append_line(self.log_path, json.dumps(entry, sort_keys=True))
+        append_line(self.log_path, json.dumps(entry, sort_keys=True))
 
     def deliveries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in _read_lines(self.log_path)]
+        return [json.loads(line) for line in read_lines(self.log_path)]
 
 
 # --- evaluation and sending ------------------------------------------------------------------

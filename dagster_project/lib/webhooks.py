@@ -68,6 +68,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from dagster_project.lib.durable import append_line, fsync_directory, read_lines, write_atomically
 from dagster_project.lib.home import ReconHome
 from dagster_project.lib.landing import land_file
 from dagster_project.lib.progress import progress
@@ -377,47 +378,6 @@ def render_batch(channel: str, records: list[dict[str, Any]]) -> bytes:
 # --- durable state -----------------------------------------------------------------------------
 
 
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _append_line(path: Path, line: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    created = not path.exists()
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    if created:
-        _fsync_directory(path.parent)
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
-    _fsync_directory(path.parent)
-
-
-def _read_lines(path: Path) -> list[str]:
-    """Complete lines; a line torn by a crash (no newline) is cut off so appends stay whole."""
-    if not path.exists():
-        return []
-    content = path.read_text(encoding="utf-8")
-    if content and not content.endswith("\n"):
-        content = content[: content.rfind("\n") + 1]
-        _write_atomically(path, content.encode())
-    return [line for line in content.splitlines() if line]
-
-
 @dataclass
 class _Pending:
     count: int = 0
@@ -435,7 +395,7 @@ class WebhookStore:
         self._pending: dict[tuple[str, str], _Pending] = {}
         for path in sorted((self.root / "pending").glob("*/*.jsonl")):
             key = (path.parent.name, path.stem)
-            lines = [json.loads(line) for line in _read_lines(path)]
+            lines = [json.loads(line) for line in read_lines(path)]
             if lines:
                 self._pending[key] = _Pending(len(lines), lines[0]["received_at_unix"])
 
@@ -446,9 +406,9 @@ class WebhookStore:
         key = (channel, profile)
         if key not in self._seen:
             pending, seen = self._paths(channel, profile)
-            ids = set(_read_lines(seen))
+            ids = set(read_lines(seen))
             # an event whose records were kept but whose id was not yet written down
-            ids |= {json.loads(line)["event_id"] for line in _read_lines(pending)}
+            ids |= {json.loads(line)["event_id"] for line in read_lines(pending)}
             self._seen[key] = ids
         return self._seen[key]
 
@@ -480,15 +440,15 @@ class WebhookStore:
                 "records": len(records),
                 "body": body.decode("utf-8", "replace"),
             }
-            _append_line(journal, json.dumps(entry, separators=(",", ":")))
+            append_line(journal, json.dumps(entry, separators=(",", ":")))
             pending, seen_file = self._paths(channel, profile)
             if records:
                 line = {"event_id": event_id, "received_at_unix": received_at, "records": records}
-                _append_line(pending, json.dumps(line, separators=(",", ":")))
+                append_line(pending, json.dumps(line, separators=(",", ":")))
                 state = self._pending.setdefault((channel, profile), _Pending())
                 state.count += 1
                 state.first_received = state.first_received or received_at
-            _append_line(seen_file, event_id)
+            append_line(seen_file, event_id)
             seen.add(event_id)
             return True
 
@@ -504,7 +464,7 @@ class WebhookStore:
         """Land the pending records of one channel and profile as one file; None when there are none."""
         with self._lock:
             pending, _ = self._paths(channel, profile)
-            lines = [json.loads(line) for line in _read_lines(pending)]
+            lines = [json.loads(line) for line in read_lines(pending)]
             if not lines:
                 self._pending.pop((channel, profile), None)
                 return None
@@ -512,13 +472,13 @@ class WebhookStore:
             stamp = datetime.fromtimestamp(lines[0]["received_at_unix"], UTC).strftime("%Y%m%dT%H%M%SZ")
             name = f"webhooks_{channel}_{stamp}_{digest}{BATCH_SUFFIXES[channel]}"
             outbox = self.root / "outbox" / name
-            _write_atomically(outbox, render_batch(channel, [record for line in lines for record in line["records"]]))
+            write_atomically(outbox, render_batch(channel, [record for line in lines for record in line["records"]]))
             landed = land_file(self.landing, outbox, CHANNEL_SOURCES[channel], profile)
             with open(landed, "rb") as handle:
                 os.fsync(handle.fileno())
-            _fsync_directory(landed.parent)
+            fsync_directory(landed.parent)
             outbox.unlink()
-            _write_atomically(pending, b"")
+            write_atomically(pending, b"")
             self._pending.pop((channel, profile), None)
             progress("webhook", f"{channel}/{profile}: landed {len(lines)} event(s) as {landed}")
             return landed
