@@ -55,9 +55,14 @@ class Report:
 
 
 def report_profiles(connection: duckdb.DuckDBPyConnection, business_date: date) -> list[str]:
-    """The profiles reconciled on ``business_date``."""
+    """The profiles with entries reconciled on ``business_date`` on the source side, which is what
+    a report counts (a day that saw only counterparts, a bank credit, has no report)."""
     found = connection.execute(
-        "select distinct profile_id from marts.mart_daily_reconciliation where business_date = ? order by 1",
+        """
+        select distinct profile_id from marts.mart_daily_reconciliation
+        where business_date = ? and side = 'source' and entries > 0
+        order by 1
+        """,
         [business_date],
     ).fetchall()
     return [profile for (profile,) in found]
