@@ -32,8 +32,7 @@ lock: install
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock
 
 dev: install
-	$(BIN)/python -c "from dagster_project.lib.home import ReconHome; ReconHome.from_env().ensure()"
-	DAGSTER_HOME=$${RECON_HOME:-$(CURDIR)/.recon_home}/dagster $(BIN)/dagster dev -h 127.0.0.1
+	$(BIN)/recon dev
 
 bench: install
 	$(BIN)/python benchmarks/run.py --sizes 10000 100000

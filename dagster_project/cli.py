@@ -213,6 +213,27 @@ def cmd_serve_webhooks(args: argparse.Namespace, home: ReconHome) -> int:
     return 0
 
 
+def cmd_dev(args: argparse.Namespace, home: ReconHome) -> int:
+    """Replace this process with `dagster dev` on this home: the nightly schedule and the sensors
+    start on (their default status), the manifest is parsed first."""
+    import os
+
+    from dagster_project.resources import prepare_manifest
+
+    prepare_manifest(home)
+    dagster = str(Path(sys.executable).parent / "dagster")
+    command = [dagster, "dev", "-m", "dagster_project.definitions", "-h", args.host, "-p", str(args.port)]
+    progress(
+        "dev",
+        f"Dagster UI on http://{args.host}:{args.port} for {home.root} "
+        "(nightly schedule, landing and alert sensors on); Ctrl-C stops it",
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(dagster, command, dict(os.environ))
+    return 0  # not reached
+
+
 def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.partitions import START_DATE, yesterday
 
@@ -517,6 +538,11 @@ def build_parser() -> argparse.ArgumentParser:
     webhooks.add_argument("--port", type=int, required=True)
     webhooks.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
     webhooks.set_defaults(handler=cmd_serve_webhooks)
+
+    dev = commands.add_parser("dev", help="start the Dagster UI (dagster dev) on this home, schedule and sensors on")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    dev.set_defaults(handler=cmd_dev)
 
     run = commands.add_parser("run", help="ingest landed files and reconcile business dates")
     run.add_argument("--date", type=_date, help="one business date (default: yesterday)")
