@@ -32,19 +32,16 @@ journal as (
         coalesce(profiles.timezone, 'UTC') as time_zone_name,
         -- the journal type in snake case: MerchantPayout -> merchant_payout
         lower(regexp_replace(source.type, '([a-z])([A-Z])', '\1_\2', 'g')) as journal_type,
-        -- exact decimal arithmetic: a decimal times an integer power of ten stays a decimal
-        cast(round(
-            (coalesce(source.net_credit, 0) - coalesce(source.net_debit, 0))
-            * cast(pow(10, currencies.minor_units) as integer)
-        ) as bigint) as signed_net_minor,
+        {{ to_minor_units(
+            'coalesce(source.net_credit, 0) - coalesce(source.net_debit, 0)', 'currencies.minor_units'
+        ) }} as signed_net_minor,
         -- the costs Adyen withheld, whichever pricing fills them (blended: the commission;
         -- Interchange++: markup, scheme fees and interchange)
-        cast(round(
-            (
-                coalesce(source.commission, 0) + coalesce(source.markup, 0)
-                + coalesce(source.scheme_fees, 0) + coalesce(source.interchange, 0)
-            ) * cast(pow(10, currencies.minor_units) as integer)
-        ) as bigint) as cost_minor
+        {{ to_minor_units(
+            'coalesce(source.commission, 0) + coalesce(source.markup, 0)
+                + coalesce(source.scheme_fees, 0) + coalesce(source.interchange, 0)',
+            'currencies.minor_units'
+        ) }} as cost_minor
     from source
     inner join currencies
         on currencies.currency_code = upper(source.net_currency)

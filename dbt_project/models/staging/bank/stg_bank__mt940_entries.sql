@@ -43,8 +43,7 @@ entries as (
                 source._source_row
             )
         end as bank_entry_id,
-        -- exact decimal arithmetic: a decimal times an integer power of ten stays a decimal
-        cast(round(source.amount * cast(pow(10, currencies.minor_units) as integer)) as bigint) as entry_amount_minor
+        {{ to_minor_units('source.amount', 'currencies.minor_units') }} as entry_amount_minor
     from source
     inner join currencies
         on currencies.currency_code = upper(source.currency)

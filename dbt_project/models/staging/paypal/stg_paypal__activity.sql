@@ -29,11 +29,10 @@ activity as (
     select
         source.*,
         coalesce(profiles.timezone, 'UTC') as time_zone_name,
-        -- exact decimal arithmetic: a decimal times an integer power of ten stays a decimal
-        cast(round(source.gross * cast(pow(10, currencies.minor_units) as integer)) as bigint) as gross_minor,
-        cast(round(coalesce(source.fee, 0) * cast(pow(10, currencies.minor_units) as integer)) as bigint)
+        {{ to_minor_units('source.gross', 'currencies.minor_units') }} as gross_minor,
+        {{ to_minor_units('coalesce(source.fee, 0)', 'currencies.minor_units') }}
             as signed_fee_minor,
-        cast(round(source.net * cast(pow(10, currencies.minor_units) as integer)) as bigint) as signed_net_minor,
+        {{ to_minor_units('source.net', 'currencies.minor_units') }} as signed_net_minor,
         -- the export's transaction types, by what they do to the balance
         case
             when source.type in (

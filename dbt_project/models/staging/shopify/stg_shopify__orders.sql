@@ -73,11 +73,10 @@ renamed as (
         'shopify_receivable' as account_name,
 
         -- amounts
-        -- exact decimal arithmetic: a decimal times an integer power of ten stays a decimal
-        cast(round(event_amount * cast(pow(10, minor_units) as integer)) as bigint) as amount_minor,
+        {{ to_minor_units('event_amount', 'minor_units') }} as amount_minor,
         cast(0 as bigint) as fee_minor,
         case when direction = 'DEBIT' then 1 else -1 end
-            * cast(round(event_amount * cast(pow(10, minor_units) as integer)) as bigint) as net_minor,
+            * {{ to_minor_units('event_amount', 'minor_units') }} as net_minor,
         upper(currency) as currency,
         direction,
         lower(financial_status) as status,

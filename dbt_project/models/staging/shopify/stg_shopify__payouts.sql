@@ -30,10 +30,9 @@ transactions as (
         source.*,
         coalesce(profiles.timezone, 'UTC') as time_zone_name,
         lower(source.type) as transaction_type,
-        -- exact decimal arithmetic: a decimal times an integer power of ten stays a decimal
-        cast(round(source.amount * cast(pow(10, currencies.minor_units) as integer)) as bigint) as signed_amount_minor,
-        cast(round(coalesce(source.fee, 0) * cast(pow(10, currencies.minor_units) as integer)) as bigint) as fee_minor,
-        cast(round(source.net * cast(pow(10, currencies.minor_units) as integer)) as bigint) as signed_net_minor,
+        {{ to_minor_units('source.amount', 'currencies.minor_units') }} as signed_amount_minor,
+        {{ to_minor_units('coalesce(source.fee, 0)', 'currencies.minor_units') }} as fee_minor,
+        {{ to_minor_units('source.net', 'currencies.minor_units') }} as signed_net_minor,
         -- the export has no transaction id: a row is known by what does not change when it is
         -- paid out (its type, order or checkout, time, amount and currency); a payout by its id
         case

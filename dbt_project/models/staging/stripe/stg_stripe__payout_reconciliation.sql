@@ -36,7 +36,7 @@ renamed as (
         latest.reporting_category,
 
         -- amounts: the report gives major units; exact decimal times an integer power of ten
-        cast(round(latest.net * cast(pow(10, currencies.minor_units) as integer)) as bigint) as net_minor,
+        {{ to_minor_units('latest.net', 'currencies.minor_units') }} as net_minor,
         upper(latest.currency) as currency,
 
         -- timestamps (UTC)
