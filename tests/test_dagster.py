@@ -50,3 +50,26 @@ def test_landing_sensor_fires_once_per_change(defs: dg.Definitions, home: ReconH
     assert len(fired.run_requests) == 1
     again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs, cursor=fired.cursor))
     assert again.run_requests == []
+
+
+def test_a_command_line_run_is_in_the_homes_event_log(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`recon demo` ran the job through Dagster: its run and every asset it materialized are in
+    the home's instance, stored by the pooled event log, where `recon dev` shows them."""
+    from dagster_project.event_log import PooledSqliteEventLogStorage
+
+    home = ReconHome(demo_home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home.dagster_home))
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        (run,) = instance.get_runs(dg.RunsFilter(job_name="reconcile_job"))
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        materialized = {
+            record.event_log_entry.dagster_event.asset_key.to_user_string()
+            for record in instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000
+            ).records
+        }
+        assert {"raw/shopify_orders", "fct_matches", "fct_ledger_entry_versions"} <= materialized
+        # the index the UI reads an asset's history from
+        latest = instance.get_latest_materialization_event(dg.AssetKey("fct_matches"))
+        assert latest is not None and latest.run_id == run.run_id

@@ -71,7 +71,11 @@ class ReconHome:
             directory.mkdir(parents=True, exist_ok=True)
         dagster_yaml = self.dagster_home / "dagster.yaml"
         if not dagster_yaml.exists():
-            dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+            dagster_yaml.write_text(
+                "telemetry:\n  enabled: false\n"
+                "# Dagster's SQLite event log with pooled connections (dagster_project/event_log.py)\n"
+                "event_log_storage:\n  module: dagster_project.event_log\n  class: PooledSqliteEventLogStorage\n"
+            )
         # imported here: the sources are read from their configs, which need this module
         from dagster_project.lib.source_configs import write_dbt_files
         from dagster_project.lib.sources import SOURCES
