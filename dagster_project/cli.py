@@ -474,9 +474,10 @@ def cmd_dashboard(args: argparse.Namespace, home: ReconHome) -> int:
     process = subprocess.Popen(command, env={**os.environ, **home.environment()})
     try:
         return process.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C reached the server too; let it finish
         process.terminate()
-        return process.wait(timeout=30) and 0
+        process.wait(timeout=30)
+        return 0
 
 
 def cmd_rules_check(args: argparse.Namespace, home: ReconHome) -> int:

@@ -62,7 +62,8 @@ def take_snapshot(warehouse: Path, target: Path | None = None) -> SnapshotInfo:
     if not warehouse.exists():
         raise SnapshotError(f"no warehouse at {warehouse}; run `recon run` or `recon demo` first")
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    # one name per process: a run's end and `recon dashboard` may take a snapshot at once
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
     connection = duckdb.connect(":memory:")
     try:
