@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
+# the dashboard's browser test drives Debian's Chromium (Playwright cannot download a browser here)
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: install demo test lint lock dev bench clean
 
@@ -20,12 +22,22 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/recon demo
 
-test: install
-	$(BIN)/ruff check dagster_project python_udfs tests benchmarks
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "error: the dashboard's browser test needs Chromium at $(CHROMIUM): apt-get install chromium (as root)" >&2; \
+		exit 1; \
+	fi
+
+test: install $(CHROMIUM)
+	$(BIN)/ruff check dagster_project python_udfs tests benchmarks dashboard
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check dagster_project python_udfs tests benchmarks
+	$(BIN)/ruff check dagster_project python_udfs tests benchmarks dashboard
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: install

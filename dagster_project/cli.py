@@ -4,6 +4,7 @@ Listings print to stdout in the chosen --format; progress goes to stderr.
 """
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -35,6 +36,7 @@ def run_reconciliation(first_day: date, last_day: date) -> bool:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from dagster_project.definitions import defs
+    from dagster_project.lib.snapshot import refresh_after_run
 
     job = defs.resolve_job_def("reconcile_job")
     started = time.monotonic()
@@ -55,6 +57,7 @@ def run_reconciliation(first_day: date, last_day: date) -> bool:
         _alert_after_run(result.run_id, "; ".join(failures) or "the run failed", f"{first_day}..{last_day}")
         return False
     progress("run", f"done in {time.monotonic() - started:.1f}s")
+    progress("dashboard", refresh_after_run(ReconHome.from_env().warehouse))
     _alert_after_run(result.run_id, None, f"{first_day}..{last_day}")
     return True
 
@@ -449,6 +452,55 @@ def cmd_report(args: argparse.Namespace, home: ReconHome) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace, home: ReconHome) -> int:
+    """Refresh the dashboard's snapshot (unless a run holds the warehouse) and serve the
+    Streamlit app on loopback until interrupted."""
+    import subprocess
+
+    from dagster_project.lib.home import CHECKOUT_ROOT
+    from dagster_project.lib.snapshot import SnapshotError, WarehouseBusy, snapshot_path, take_snapshot
+
+    snapshot = snapshot_path(home.warehouse)
+    try:
+        info = take_snapshot(home.warehouse)
+        progress("dashboard", f"snapshot of {info.tables} tables written to {info.path}")
+    except WarehouseBusy as error:
+        if not snapshot.exists():
+            print(f"error: {error}; no earlier snapshot to show, try again when the run is done", file=sys.stderr)
+            return 1
+        progress("dashboard", f"showing the previous snapshot: {error}")
+    except SnapshotError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(CHECKOUT_ROOT / "dashboard" / "app.py"),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    progress("dashboard", f"serving http://{args.host}:{args.port} (Ctrl-C stops it)")
+    process = subprocess.Popen(command, env={**os.environ, **home.environment()})
+    try:
+        return process.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached the server too; let it finish
+        process.terminate()
+        process.wait(timeout=30)
+        return 0
+
+
 def cmd_rules_check(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.rules import check_rules, summarize
     from dagster_project.resources import DBT_EXECUTABLE
@@ -655,6 +707,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: $RECON_HOME/reports/<date>/)")
     report.set_defaults(handler=cmd_report)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="serve the finance dashboard (Streamlit) over a read-only snapshot of the warehouse"
+    )
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    dashboard.set_defaults(handler=cmd_dashboard)
 
     rules = commands.add_parser("rules", help="the matching rules")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True)

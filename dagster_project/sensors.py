@@ -1,5 +1,5 @@
 """Sensors: new files on the landing folder trigger a reconciliation of the latest day; a finished
-reconciliation sends the alerts it calls for."""
+reconciliation sends the alerts it calls for and refreshes the dashboard's snapshot."""
 
 import dagster as dg
 
@@ -40,6 +40,18 @@ def alerts_after_reconciliation(context: dg.RunStatusSensorContext) -> dg.SkipRe
     report = send_new_alerts(ReconHome.from_env())
     context.log.info(f"alerts: {len(report.delivered)} delivered, {len(report.dead_lettered)} dead-lettered")
     return None
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[reconcile_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After a reconciliation: the dashboard's read-only snapshot of the marts.",
+)
+def dashboard_snapshot_after_reconciliation(context: dg.RunStatusSensorContext) -> None:
+    from dagster_project.lib.snapshot import refresh_after_run
+
+    context.log.info(refresh_after_run(ReconHome.from_env().warehouse))
 
 
 @dg.run_failure_sensor(

@@ -127,7 +127,7 @@ def balance(
                 "as_of": as_of_utc,
                 "known_at": known_at_utc,
             },
-        ).fetchone()
+        ).fetchall()[0]  # fetched to the end: the connection is free for the caller's next query
         amount = int(debit_positive) if found.normal_side == "DEBIT" else -int(debit_positive)
         result.append(
             {

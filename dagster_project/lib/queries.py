@@ -230,3 +230,62 @@ def chains(
         """,
         params,
     )
+
+
+def entry_outcomes(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    business_date: date | None,
+    profile: str | None,
+    rule: str | None = None,
+    side: str | None = None,
+    currency: str | None = None,
+) -> list[dict[str, Any]]:
+    """The entries behind a figure of the daily reconciliation (a profile, business date, rule,
+    side and currency), each with its outcome and why: the counterpart, the rule and identifier
+    that decided, the match rules' values, or the exception's category and failed check."""
+    where, params = _filters(
+        business_date=business_date,
+        profile_id=profile,
+        # the daily reconciliation counts an entry no rule took under `no_rule`
+        **{"coalesce(rule_name, 'no_rule')": rule},
+        side=side,
+        **{"outcomes.currency": currency},
+    )
+    status_filter = "outcomes.status in ('matched', 'open', 'exception')"
+    where = f"{where} and {status_filter}" if where else f" where {status_filter}"
+    return rows(
+        connection,
+        f"""
+        select
+            profile_id,
+            business_date,
+            coalesce(rule_name, 'no_rule') as rule_name,
+            side,
+            source_name,
+            source_entry_id as record_id,
+            entry_type,
+            outcomes.status,
+            is_within_tolerance,
+            exception_category,
+            counterpart_source_name,
+            counterpart_source_entry_id as counterpart_record_id,
+            identifier_name,
+            identifier_rank,
+            failed_check,
+            failed_field,
+            expected_value as expected,
+            actual_value as actual,
+            {_CHECKS} as checks,
+            {_amount("amount_minor")} as amount,
+            outcomes.currency,
+            age_days,
+            entry_id,
+            expectation_id
+        from marts.fct_reconciliation_outcomes as outcomes
+        left join config.currencies on currencies.currency_code = outcomes.currency
+        {where}
+        order by outcomes.status, source_name, source_entry_id
+        """,
+        params,
+    )

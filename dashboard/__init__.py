@@ -1,0 +1,1 @@
+"""The finance dashboard (Streamlit): `recon dashboard` serves app.py; data.py reads the snapshot."""
