@@ -219,8 +219,6 @@ def cmd_serve_webhooks(args: argparse.Namespace, home: ReconHome) -> int:
 def cmd_dev(args: argparse.Namespace, home: ReconHome) -> int:
     """Replace this process with `dagster dev` on this home: the nightly schedule and the sensors
     start on (their default status), the manifest is parsed first."""
-    import os
-
     from dagster_project.resources import prepare_manifest
 
     prepare_manifest(home)

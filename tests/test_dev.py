@@ -74,6 +74,7 @@ def test_recon_dev_serves_the_assets_checks_schedule_and_sensors(home: ReconHome
         "landing_sensor": "RUNNING",
         "alerts_after_reconciliation": "RUNNING",
         "alerts_on_failed_reconciliation": "RUNNING",
+        "dashboard_snapshot_after_reconciliation": "RUNNING",
     }
 
     assets = {"/".join(node["assetKey"]["path"]): node for node in repository["assetNodes"]}
