@@ -110,6 +110,8 @@ REFUND_RULE = "Rule 'shopify_refund_to_stripe_refund' (macros/rules/shopify_refu
          [ORDER_RULE, "field 'cardinality'", "must be one_to_one, one_to_many or many_to_one"]),
         ("'threshold': 0.9,", "'threshold': 1.5,",
          ["Rule 'stripe_payout_to_bank_credit'", "field 'match_rules[3].threshold'", "between 0 and 1"]),
+        ("{'when': \"source.entry_type = 'adjustment'\"", "{'when': \"source.entry_kind = 'adjustment'\"",
+         ["Rule 'stripe_balance_to_payout'", "field 'member_postings[0].when'", "unknown column 'entry_kind'"]),
     ],
 )  # fmt: skip
 def test_a_bad_rule_fails_parse_naming_file_and_field(

@@ -2,6 +2,7 @@
 summed by hand, the trial balance, FX differences, and a transaction's history."""
 
 import json
+from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -184,3 +185,42 @@ def test_a_transaction_history_and_clear_errors(demo_home: Path) -> None:
     assert "acme_eu:stripe_clearing:EUR" in typo.stderr
     bad_time = recon(demo_home, "balance", "acme_eu:bank:EUR", "--as-of", "yesterday", check=False)
     assert bad_time.returncode != 0 and "not a date or timestamp: 'yesterday'" in bad_time.stderr
+
+
+def test_disputes_inside_payouts_are_booked_to_chargebacks_and_fees(demo_home: Path) -> None:
+    """A dispute Stripe takes out of its balance is booked on its own: the amount to chargebacks,
+    the dispute fee to processing_fees, out of the clearing account, so that the payout it is
+    netted in leaves the clearing account even."""
+    with _warehouse(demo_home) as connection:
+        disputes = connection.execute(
+            """
+            select _profile_id, id, -amount, fee, upper(currency)
+            from raw.stripe_balance_transactions
+            where type = 'adjustment'
+            order by 1, 2
+            """
+        ).fetchall()
+        assert disputes, "the demo generates disputes"
+        for profile, record_id, amount, fee, currency in disputes:
+            entry = f"{profile}:stripe_balance_transactions:{record_id}"
+            legs = connection.execute(
+                """
+                select account_id, direction, amount_minor, status
+                from marts.fct_ledger_entries
+                where transaction_id = ?
+                order by entry_index
+                """,
+                [f"txn|booking|{entry}"],
+            ).fetchall()
+            assert legs == [
+                (f"{profile}:stripe_clearing:{currency}", "CREDIT", amount + fee, "POSTED"),
+                (f"{profile}:chargebacks:{currency}", "DEBIT", amount, "POSTED"),
+                (f"{profile}:processing_fees:{currency}", "DEBIT", fee, "POSTED"),
+            ], entry
+    # the chargebacks account holds exactly the disputed amounts, through the command line too
+    totals: Counter[tuple[str, str]] = Counter()
+    for profile, _, amount, _, currency in disputes:
+        totals[(profile, currency)] += amount
+    for (profile, currency), expected in totals.items():
+        answer = _json(demo_home, "balance", f"{profile}:chargebacks:{currency}", "--as-of", "2026-12-31")
+        assert {row["status"]: row["balance_minor"] for row in answer}["POSTED"] == expected, (profile, currency)

@@ -42,6 +42,11 @@
                     accept `tolerance_percent`; a check `fx_rate_available` (category
                     fx_rate_unavailable) comes first. The ledger posts the difference between
                     what settled and the converted value to fx_gain_loss.
+    member_postings (optional) list of {when, account}: source entries for which the SQL `when`
+                    over `source` holds are booked on their own, whatever their group's match:
+                    their amount to `account` (a dispute to chargebacks, a fee line to
+                    processing_fees), their fee to processing_fees, against the source account
+                    (e.g. the disputes inside a Stripe payout, so the clearing account empties)
 
   A column a rule names as `source.<column>` or `target.<column>` must be a column of the
   entry shape (recon_entry_columns); an account must be in the chart of accounts.
@@ -189,6 +194,15 @@
     {%- if rule.get('window_days', 0) < 0 -%}
         {{ _rule_error(rule_file, rule.name, 'window_days', 'must not be negative') }}
     {%- endif -%}
+    {%- set member_postings = rule.get('member_postings', []) -%}
+    {%- if member_postings is string or member_postings is mapping -%}
+        {{ _rule_error(rule_file, rule.name, 'member_postings', 'must be a list of {when, account}') }}
+    {%- endif -%}
+    {%- for posting in member_postings -%}
+        {%- if posting is not mapping or 'when' not in posting or 'account' not in posting -%}
+            {{ _rule_error(rule_file, rule.name, 'member_postings[' ~ loop.index0 ~ ']', 'needs a `when` (SQL over source) and an `account`') }}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set validated = {
         'name': rule.name,
         'description': rule.get('description', ''),
@@ -209,6 +223,7 @@
         'identifiers': rule.identifiers,
         'match_rules': rule.match_rules,
         'fx': fx,
+        'member_postings': member_postings,
     } -%}
     {%- do recon_validate_columns(validated) -%}
     {%- if fx -%}
@@ -258,6 +273,9 @@
     {%- for key in ['when', 'rate'] if rule.fx and rule.fx[key] -%}
         {%- do fields.append(['fx.' ~ key, rule.fx[key]]) -%}
     {%- endfor -%}
+    {%- for posting in rule.member_postings -%}
+        {%- do fields.append(['member_postings[' ~ loop.index0 ~ '].when', posting.when]) -%}
+    {%- endfor -%}
     {%- for where, expression in fields -%}
         {%- for reference in modules.re.findall('\\b(?:source|target)\\.([A-Za-z_][A-Za-z0-9_]*)', expression) if reference not in columns -%}
             {{ _rule_error(rule.file, rule.name, where, "unknown column '" ~ reference ~ "' in: " ~ expression ~ ". Entries have: " ~ columns | join(', ')) }}
@@ -282,8 +300,12 @@
     {%- if relations | length < 2 -%}{{ return(none) }}{%- endif -%}
     {%- set known = run_query('select distinct account_name from (' ~ relations | join(' union all ') ~ ')').columns[0].values() -%}
     {%- for rule in rules -%}
-        {%- for field in ['source_account', 'target_account'] if rule[field] not in known -%}
-            {{ _rule_error(rule.file, rule.name, field, "unknown account '" ~ rule[field] ~ "'; the chart of accounts (seeds/account_defaults.csv, seeds/accounts.csv) has: " ~ known | sort | join(', ')) }}
+        {%- set named = [['source_account', rule.source_account], ['target_account', rule.target_account]] -%}
+        {%- for posting in rule.member_postings -%}
+            {%- do named.append(['member_postings[' ~ loop.index0 ~ '].account', posting.account]) -%}
+        {%- endfor -%}
+        {%- for field, account in named if account not in known -%}
+            {{ _rule_error(rule.file, rule.name, field, "unknown account '" ~ account ~ "'; the chart of accounts (seeds/account_defaults.csv, seeds/accounts.csv) has: " ~ known | sort | join(', ')) }}
         {%- endfor -%}
     {%- endfor -%}
 {% endmacro %}

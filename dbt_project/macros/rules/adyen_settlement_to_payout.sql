@@ -1,7 +1,8 @@
 {#- Adyen pays out a settlement batch at once: every journal entry booked to the batch
     (settlements, refunds, chargebacks, fees, corrections, balance transfers) belongs to one
     group whose net sum is the batch's MerchantPayout. A batch number is the merchant account's
-    own count, so the group is the batch of one merchant account. -#}
+    own count, so the group is the batch of one merchant account. Chargebacks (and their
+    reversals) are booked to chargebacks, fee lines to processing_fees. -#}
 {% macro rule__adyen_settlement_to_payout() %}
 {{ return({
     'name': 'adyen_settlement_to_payout',
@@ -24,6 +25,10 @@
         {'name': 'merchant_account_and_batch',
          'source': "json_extract_string(source.metadata, '$.merchant_account') || '/' || source.payout_ref",
          'target': "json_extract_string(target.metadata, '$.merchant_account') || '/' || target.payout_ref"},
+    ],
+    'member_postings': [
+        {'when': "source.entry_type in ('chargeback', 'second_chargeback', 'chargeback_reversal')", 'account': 'chargebacks'},
+        {'when': "source.entry_type in ('fee', 'invoice_deduction', 'payment_cost')", 'account': 'processing_fees'},
     ],
     'match_rules': [
         {'name': 'same_currency', 'type': 'equals', 'field': 'currency',

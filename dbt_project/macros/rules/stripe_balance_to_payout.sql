@@ -1,5 +1,6 @@
 {#- Stripe pays out its balance in batches: every charge, refund and dispute of a payout (the
-    payout reconciliation report names it) belongs to one group whose net sum is the payout. -#}
+    payout reconciliation report names it) belongs to one group whose net sum is the payout. A
+    dispute (an adjustment) is booked to chargebacks, its fee to processing_fees. -#}
 {% macro rule__stripe_balance_to_payout() %}
 {{ return({
     'name': 'stripe_balance_to_payout',
@@ -20,6 +21,9 @@
     ],
     'identifiers': [
         {'name': 'payout_id', 'source': 'source.payout_ref', 'target': 'target.payout_ref'},
+    ],
+    'member_postings': [
+        {'when': "source.entry_type = 'adjustment'", 'account': 'chargebacks'},
     ],
     'match_rules': [
         {'name': 'same_currency', 'type': 'equals', 'field': 'currency',

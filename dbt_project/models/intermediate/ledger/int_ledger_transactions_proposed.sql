@@ -19,8 +19,14 @@
     force_match and link reach the ledger as matches (int_matches_assigned); the other actions
     move no money.
 
+    A source entry a rule's `member_postings` names (a dispute inside a Stripe payout, a fee line
+    of an Adyen batch) is booked on its own, `txn|booking|<entry_id>`, POSTED when it happened:
+    its amount goes to the account the rule names and its fee to processing_fees, out of the
+    source account (the processor's clearing), which its group's payout then leaves even.
+
     Balanced per currency by construction: each leg below is a pair of one debit and one credit
     of the same amount in one currency. -#}
+{%- set booking_rules = recon_rules() | selectattr('member_postings') | list -%}
 with
 
 expectations as (
@@ -227,6 +233,88 @@ write_off_legs as (
     select *, 2, variance_account_id, case when target_side_direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end
     from write_off_transactions
 
+),
+
+booking_members as (
+
+    -- the source entries of the rules that book some of their members
+    select
+        expectations.expectation_id,
+        expectations.rule_name,
+        expectations.source_account_id,
+        member.entry_id
+    from expectations,
+        unnest(expectations.member_entry_ids) as member(entry_id)
+    where expectations.rule_name in ('{{ booking_rules | map(attribute='name') | join("', '") }}')
+
+),
+
+bookings as (
+
+    {%- for rule in booking_rules %}
+    {%- for posting in rule.member_postings %}
+    select
+        'txn|booking|' || source.entry_id as transaction_id,
+        '{{ rule.name }}' as rule_name,
+        booking_members.expectation_id,
+        source.entry_id as source_entry_id,
+        source.profile_id,
+        booking_members.source_account_id,
+        source.profile_id || ':{{ posting.account }}:' || source.currency as booked_account_id,
+        source.direction,
+        case when source.direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end as opposite_direction,
+        abs(source.net_minor) as net_minor,
+        source.amount_minor,
+        coalesce(source.fee_minor, 0) as fee_minor,
+        source.currency,
+        source.effective_at,
+        source.business_date as event_date
+    from booking_members
+    inner join entries as source
+        on source.entry_id = booking_members.entry_id
+    where booking_members.rule_name = '{{ rule.name }}'
+        and ({{ posting.when }})
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+    {%- if not booking_rules %}
+    select
+        cast(null as varchar) as transaction_id,
+        cast(null as varchar) as rule_name,
+        cast(null as varchar) as expectation_id,
+        cast(null as varchar) as source_entry_id,
+        cast(null as varchar) as profile_id,
+        cast(null as varchar) as source_account_id,
+        cast(null as varchar) as booked_account_id,
+        cast(null as varchar) as direction,
+        cast(null as varchar) as opposite_direction,
+        cast(null as bigint) as net_minor,
+        cast(null as bigint) as amount_minor,
+        cast(null as bigint) as fee_minor,
+        cast(null as varchar) as currency,
+        cast(null as timestamp) as effective_at,
+        cast(null as date) as event_date
+    where false
+    {%- endif %}
+
+),
+
+booking_legs as (
+
+    -- the source account gives up (or, a reversal, receives) what the entry moved, net of its fee
+    select *, 1 as entry_index, source_account_id as account_id, direction as entry_direction,
+        net_minor as entry_amount_minor
+    from bookings
+    union all
+    select *, 2, booked_account_id, opposite_direction, amount_minor
+    from bookings
+    where amount_minor <> 0
+    union all
+    select *, 3, profile_id || ':processing_fees:' || currency, 'DEBIT', fee_minor
+    from bookings
+    where fee_minor <> 0
+
 )
 
 select * from proposed_entries
@@ -253,3 +341,26 @@ select
     md5(concat_ws('|', 'POSTED', target_account_id, variance_account_id, target_side_direction, amount_minor, currency))
         as version_hash
 from write_off_legs
+union all by name
+select
+    transaction_id || '@1#' || entry_index as proposed_entry_id,
+    transaction_id,
+    1 as state_number,
+    entry_index,
+    profile_id,
+    rule_name,
+    expectation_id,
+    source_entry_id,
+    cast(null as varchar) as target_entry_id,
+    'POSTED' as transaction_status,
+    account_id,
+    entry_direction as direction,
+    cast(entry_amount_minor as bigint) as amount_minor,
+    currency,
+    'POSTED' as status,
+    cast(null as decimal(18, 10)) as fx_rate,
+    effective_at,
+    event_date,
+    md5(concat_ws('|', 'POSTED', source_account_id, booked_account_id, direction, net_minor, amount_minor, fee_minor, currency))
+        as version_hash
+from booking_legs
