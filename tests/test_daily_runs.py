@@ -16,8 +16,11 @@ from tests.test_ledger import balance_by_hand
 def test_day_by_day_runs_reach_the_same_truth_and_version_the_ledger(tmp_path: Path) -> None:
     home = tmp_path / "home"
     dataset = generate_demo_data(tmp_path / "incoming", days=3, orders_per_day=25, seed=11)
+    landed: dict[tuple[str, str], list[str]] = {}
     for source_name, profile, path in dataset.files:
-        recon(home, "ingest", str(path), "--source", source_name, "--profile", profile)
+        landed.setdefault((source_name, profile), []).append(str(path))
+    for (source_name, profile), paths in landed.items():
+        recon(home, "ingest", *paths, "--source", source_name, "--profile", profile)
     truth = list(csv.DictReader(open(tmp_path / "incoming" / "ground_truth.csv")))
     # an order of the first day whose charge comes the next day
     late = next(r for r in truth if r["source_name"] == "shopify_orders" and r["scenario"] == "late_charge")

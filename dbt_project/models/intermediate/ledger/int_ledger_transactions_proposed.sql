@@ -205,8 +205,10 @@ write_off_transactions as (
 
     select
         'txn|resolution|' || write_offs.resolution_id as transaction_id,
+        'resolution' as rule_name,
         write_offs.profile_id,
         write_offs.expectation_id,
+        cast(null as varchar) as source_entry_id,
         write_offs.target_entry_id,
         target.account_id as target_account_id,
         write_offs.profile_id || ':reconciliation_variance:' || target.currency as variance_account_id,
@@ -225,13 +227,25 @@ write_off_transactions as (
 
 ),
 
+write_off_versions as (
+
+    select
+        *,
+        md5(concat_ws('|', 'POSTED', target_account_id, variance_account_id, target_side_direction, amount_minor, currency))
+            as version_hash
+    from write_off_transactions
+
+),
+
 write_off_legs as (
 
-    select *, 1 as entry_index, target_account_id as account_id, target_side_direction as entry_direction
-    from write_off_transactions
+    select *, 1 as entry_index, target_account_id as account_id, target_side_direction as entry_direction,
+        amount_minor as entry_amount_minor
+    from write_off_versions
     union all
-    select *, 2, variance_account_id, case when target_side_direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end
-    from write_off_transactions
+    select *, 2, variance_account_id, case when target_side_direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end,
+        amount_minor
+    from write_off_versions
 
 ),
 
@@ -258,6 +272,7 @@ bookings as (
         '{{ rule.name }}' as rule_name,
         booking_members.expectation_id,
         source.entry_id as source_entry_id,
+        cast(null as varchar) as target_entry_id,
         source.profile_id,
         booking_members.source_account_id,
         source.profile_id || ':{{ posting.account }}:' || source.currency as booked_account_id,
@@ -284,6 +299,7 @@ bookings as (
         cast(null as varchar) as rule_name,
         cast(null as varchar) as expectation_id,
         cast(null as varchar) as source_entry_id,
+        cast(null as varchar) as target_entry_id,
         cast(null as varchar) as profile_id,
         cast(null as varchar) as source_account_id,
         cast(null as varchar) as booked_account_id,
@@ -300,20 +316,45 @@ bookings as (
 
 ),
 
+booking_versions as (
+
+    select
+        *,
+        md5(concat_ws('|', 'POSTED', source_account_id, booked_account_id, direction, net_minor, amount_minor, fee_minor, currency))
+            as version_hash
+    from bookings
+
+),
+
 booking_legs as (
 
     -- the source account gives up (or, a reversal, receives) what the entry moved, net of its fee
     select *, 1 as entry_index, source_account_id as account_id, direction as entry_direction,
         net_minor as entry_amount_minor
-    from bookings
+    from booking_versions
     union all
     select *, 2, booked_account_id, opposite_direction, amount_minor
-    from bookings
+    from booking_versions
     where amount_minor <> 0
     union all
     select *, 3, profile_id || ':processing_fees:' || currency, 'DEBIT', fee_minor
-    from bookings
+    from booking_versions
     where fee_minor <> 0
+
+),
+
+-- write-offs and bookings: transactions of their own, in one state, POSTED
+own_legs as (
+
+    select
+        transaction_id, entry_index, profile_id, rule_name, expectation_id, source_entry_id, target_entry_id,
+        account_id, entry_direction, entry_amount_minor, currency, effective_at, event_date, version_hash
+    from write_off_legs
+    union all by name
+    select
+        transaction_id, entry_index, profile_id, rule_name, expectation_id, source_entry_id, target_entry_id,
+        account_id, entry_direction, entry_amount_minor, currency, effective_at, event_date, version_hash
+    from booking_legs
 
 )
 
@@ -325,33 +366,10 @@ select
     1 as state_number,
     entry_index,
     profile_id,
-    'resolution' as rule_name,
-    expectation_id,
-    cast(null as varchar) as source_entry_id,
-    target_entry_id,
-    'POSTED' as transaction_status,
-    account_id,
-    entry_direction as direction,
-    cast(amount_minor as bigint) as amount_minor,
-    currency,
-    'POSTED' as status,
-    cast(null as decimal(18, 10)) as fx_rate,
-    effective_at,
-    event_date,
-    md5(concat_ws('|', 'POSTED', target_account_id, variance_account_id, target_side_direction, amount_minor, currency))
-        as version_hash
-from write_off_legs
-union all by name
-select
-    transaction_id || '@1#' || entry_index as proposed_entry_id,
-    transaction_id,
-    1 as state_number,
-    entry_index,
-    profile_id,
     rule_name,
     expectation_id,
     source_entry_id,
-    cast(null as varchar) as target_entry_id,
+    target_entry_id,
     'POSTED' as transaction_status,
     account_id,
     entry_direction as direction,
@@ -361,6 +379,5 @@ select
     cast(null as decimal(18, 10)) as fx_rate,
     effective_at,
     event_date,
-    md5(concat_ws('|', 'POSTED', source_account_id, booked_account_id, direction, net_minor, amount_minor, fee_minor, currency))
-        as version_hash
-from booking_legs
+    version_hash
+from own_legs
