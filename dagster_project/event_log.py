@@ -3,7 +3,7 @@ with its connections kept open between events.
 
 A run stores every event it emits (a dbt build emits one per model and per data test, about 1,100
 for the project), and the stock storage opens a new engine and connection for each of them,
-which was about a third of a small run's time. Here each database keeps one engine, so its
+which was about a quarter of a small run's time. Here each database keeps one engine, so its
 connections are pooled; the least recently used engines are closed once more than a few
 databases are open (`dagster dev` reads the runs of many days). Files, schema and journal are
 Dagster's own, so the UI and the daemon read them as usual.

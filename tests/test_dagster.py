@@ -61,7 +61,8 @@ def test_a_command_line_run_is_in_the_homes_event_log(demo_home: Path, monkeypat
     monkeypatch.setenv("DAGSTER_HOME", str(home.dagster_home))
     with dg.DagsterInstance.get() as instance:
         assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
-        (run,) = instance.get_runs(dg.RunsFilter(job_name="reconcile_job"))
+        runs = instance.get_runs(dg.RunsFilter(job_name="reconcile_job"))  # newest first
+        run = runs[-1]  # the demo's (another test may re-run a day of the demo home)
         assert run.status == dg.DagsterRunStatus.SUCCESS
         materialized = {
             record.event_log_entry.dagster_event.asset_key.to_user_string()
@@ -72,4 +73,4 @@ def test_a_command_line_run_is_in_the_homes_event_log(demo_home: Path, monkeypat
         assert {"raw/shopify_orders", "fct_matches", "fct_ledger_entry_versions"} <= materialized
         # the index the UI reads an asset's history from
         latest = instance.get_latest_materialization_event(dg.AssetKey("fct_matches"))
-        assert latest is not None and latest.run_id == run.run_id
+        assert latest is not None and latest.run_id in {r.run_id for r in runs}
