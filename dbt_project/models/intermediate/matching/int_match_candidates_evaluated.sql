@@ -202,11 +202,14 @@ sources_{{ loop.index }} as (
 {%- endif %}
 {%- endfor %}
 
-candidates as (
+{#- a target tries a rule's identifiers in order: identifier k only looks up the targets that
+    found no candidates by identifiers 1..k-1, so a fallback is evaluated only where it is used #}
+{%- for rule in rules %}
+{%- set rule_loop = loop %}
+{%- for identifier in rule.identifiers %}
 
-    {%- for rule in rules %}
-    {%- set rule_loop = loop %}
-    {%- for identifier in rule.identifiers %}
+candidates_{{ rule_loop.index }}_{{ loop.index }} as (
+
     select
         target.target_unit_id,
         target.entry_id as target_entry_id,
@@ -233,6 +236,10 @@ candidates as (
         target.effective_at as target_effective_at,
         {{ recon_match_results(rule) }} as match_results
     from targets_{{ rule_loop.index }} as target
+    {%- for earlier in range(1, loop.index) %}
+    anti join candidates_{{ rule_loop.index }}_{{ earlier }} as found_{{ earlier }}
+        on found_{{ earlier }}.target_unit_id = target.target_unit_id
+    {%- endfor %}
     inner join expectations as expectation
         on expectation.rule_name = '{{ rule.name }}'
         and expectation.profile_id = target.profile_id
@@ -250,16 +257,20 @@ candidates as (
         on source.expectation_id = expectation.expectation_id
     {%- endif %}
     where not list_contains(target.target_member_entry_ids, source.entry_id)
-    {{ 'union all' if not (loop.last and rule_loop.last) }}
-    {%- endfor %}
-    {%- endfor %}
 
 ),
+{%- endfor %}
+{%- endfor %}
 
 first_identifier_with_candidates as (
 
-    select * from candidates
-    qualify identifier_rank = min(identifier_rank) over (partition by target_unit_id, rule_name)
+    {%- for rule in rules %}
+    {%- set rule_loop = loop %}
+    {%- for identifier in rule.identifiers %}
+    select * from candidates_{{ rule_loop.index }}_{{ loop.index }}
+    {{ 'union all' if not (loop.last and rule_loop.last) }}
+    {%- endfor %}
+    {%- endfor %}
 
 ),
 
