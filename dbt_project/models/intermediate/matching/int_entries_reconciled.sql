@@ -73,24 +73,42 @@ expectation_members as (
 
 -- every candidate and match once per entry of its target (an entry, or a group's members);
 -- kept narrow: the match rules' results stay in the candidates, named by candidate_id
-candidate_members as (
+candidate_columns as (
 
     select
-        candidates.candidate_id,
-        candidates.target_unit_id,
-        candidates.target_entry_id,
-        candidates.expectation_id,
-        candidates.source_entry_id,
-        candidates.source_member_count,
-        candidates.rule_name,
-        candidates.identifier_name,
-        candidates.identifier_rank,
-        candidates.all_passed,
-        candidates.first_failure,
-        candidates.preference_of_target,
+        candidate_id,
+        target_unit_id,
+        target_entry_id,
+        target_member_entry_ids,
+        target_member_count,
+        expectation_id,
+        source_entry_id,
+        source_member_count,
+        rule_name,
+        identifier_name,
+        identifier_rank,
+        all_passed,
+        first_failure,
+        preference_of_target
+    from candidates
+
+),
+
+candidate_members as (
+
+    -- a target of one entry is its own member (most are: no list to unnest)
+    select
+        * exclude (target_member_entry_ids, target_member_count),
+        target_entry_id as member_entry_id
+    from candidate_columns
+    where target_member_count = 1
+    union all
+    select
+        candidate_columns.* exclude (target_member_entry_ids, target_member_count),
         member.entry_id as member_entry_id
-    from candidates,
-        unnest(candidates.target_member_entry_ids) as member(entry_id)
+    from candidate_columns,
+        unnest(candidate_columns.target_member_entry_ids) as member(entry_id)
+    where candidate_columns.target_member_count > 1
 
 ),
 
@@ -219,8 +237,10 @@ source_outcomes as (
 
 target_preferred as (
 
+    -- the candidate a target entry preferred: an entry belongs to one target unit of one rule
+    -- (a lower rule's candidates for it are gone), whose first preference it is
     select * from candidate_members
-    qualify row_number() over (partition by member_entry_id order by preference_of_target) = 1
+    where preference_of_target = 1
 
 ),
 
