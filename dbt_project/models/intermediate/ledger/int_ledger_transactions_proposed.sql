@@ -265,7 +265,8 @@ booking_members as (
 
 bookings as (
 
-    {%- for rule in booking_rules %}
+    {#- with no rule that books, one lookup that finds nothing keeps the columns #}
+    {%- for rule in booking_rules or [{'name': '', 'member_postings': [{'when': 'false', 'account': 'none'}]}] %}
     {%- for posting in rule.member_postings %}
     select
         'txn|booking|' || source.entry_id as transaction_id,
@@ -293,26 +294,6 @@ bookings as (
     {%- endfor %}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
-    {%- if not booking_rules %}
-    select
-        cast(null as varchar) as transaction_id,
-        cast(null as varchar) as rule_name,
-        cast(null as varchar) as expectation_id,
-        cast(null as varchar) as source_entry_id,
-        cast(null as varchar) as target_entry_id,
-        cast(null as varchar) as profile_id,
-        cast(null as varchar) as source_account_id,
-        cast(null as varchar) as booked_account_id,
-        cast(null as varchar) as direction,
-        cast(null as varchar) as opposite_direction,
-        cast(null as bigint) as net_minor,
-        cast(null as bigint) as amount_minor,
-        cast(null as bigint) as fee_minor,
-        cast(null as varchar) as currency,
-        cast(null as timestamp) as effective_at,
-        cast(null as date) as event_date
-    where false
-    {%- endif %}
 
 ),
 
