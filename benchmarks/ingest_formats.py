@@ -32,7 +32,6 @@ import io
 import json
 import math
 import os
-import platform
 import pstats
 import re
 import shutil
@@ -48,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from run import CHECKOUT, peak_rss_mb, reset_peak_rss
+from run import CHECKOUT, finish, machine, peak_rss_mb, reset_peak_rss
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ingest_formats.json"
 FIXTURES = CHECKOUT / "tests" / "fixtures"
@@ -831,10 +830,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(render(results))
     measured_at = datetime.now(UTC).isoformat(timespec="seconds")
-    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    machine_info = machine()
     commit = checkout_commit()
     for result in results:
-        result.update(measured_at=measured_at, commit=commit, machine=machine)
+        result.update(measured_at=measured_at, commit=commit, machine=machine_info)
     # the sources measured before (e.g. a slow one at a smaller size) stay, each with its date
     earlier = json.loads(RESULTS.read_text())["results"] if RESULTS.exists() else []
     measured = {r["source"] for r in results}
@@ -844,14 +843,7 @@ def main(argv: list[str] | None = None) -> int:
         "generated_at": measured_at,
         "results": sorted(kept + results, key=lambda r: order.index(r["source"]) if r["source"] in order else 99),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(CHECKOUT)}")
-    if temporary and not args.keep:
-        shutil.rmtree(base, ignore_errors=True)
-    else:
-        print(f"homes kept under {base}")
-    return 0 if all("error" not in r for r in results) else 1
+    return finish(RESULTS, document, results, base, remove=temporary and not args.keep)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ import argparse
 import json
 import math
 import os
-import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from run import CHECKOUT, DBT, DBT_PROJECT, dbt_node_timings, peak_rss_mb, reset_peak_rss, run_measured
+from run import DBT, DBT_PROJECT, dbt_node_timings, finish, machine, peak_rss_mb, reset_peak_rss, run_measured
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ledger_balance.json"
 EFFECTIVE_START = datetime(2025, 1, 1)
@@ -539,9 +537,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(render(results))
     measured_at = datetime.now(UTC).isoformat(timespec="seconds")
-    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    machine_info = machine()
     for result in results:
-        result.update(measured_at=measured_at, seed=args.seed, queries=args.queries, machine=machine)
+        result.update(measured_at=measured_at, seed=args.seed, queries=args.queries, machine=machine_info)
     # the sizes measured before (e.g. 1e8 on its own) stay, each with when and how it was measured
     earlier = json.loads(RESULTS.read_text())["results"] if RESULTS.exists() else []
     measured = {r["entries"] for r in results}
@@ -551,14 +549,7 @@ def main(argv: list[str] | None = None) -> int:
         "statuses": list(STATUSES),
         "results": sorted(kept + results, key=lambda r: r["entries"]),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(document, indent=1, default=str) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(CHECKOUT)}")
-    if temporary and not args.keep:
-        shutil.rmtree(base, ignore_errors=True)
-    else:
-        print(f"homes kept under {base}")
-    return 0 if all("error" not in r for r in results) else 1
+    return finish(RESULTS, document, results, base, remove=temporary and not args.keep)
 
 
 if __name__ == "__main__":

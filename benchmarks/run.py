@@ -452,21 +452,30 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_size(size, home_dir, args))
 
     print(render(results))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "days": args.days,
         "seed": args.seed,
         "results": results,
     }
-    RESULTS.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(CHECKOUT)}")
-    if temporary and not args.keep:
+    return finish(RESULTS, document, results, base, remove=temporary and not args.keep)
+
+
+# --- what every harness does at the end -----------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+
+
+def finish(path: Path, document: dict[str, Any], results: list[dict[str, Any]], base: Path, *, remove: bool) -> int:
+    """Write the results document, remove (or name) the homes under ``base``; the exit code is 1
+    when a size (or source) ended in an error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1, default=str) + "\n")
+    print(f"\nwrote {path.relative_to(CHECKOUT)}")
+    if remove:
         shutil.rmtree(base, ignore_errors=True)
     else:
         print(f"homes kept under {base}")
