@@ -229,8 +229,10 @@ def stage_record(s: Stage) -> dict[str, Any]:
     return {**asdict(s), "rows_per_second": s.rows_per_second, "seconds": round(s.seconds, 3)}
 
 
-def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool) -> dict[str, Any]:
-    """Generate, ingest, reconcile, evaluate and (unless skipped) run the floor for one size."""
+def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool, keep: bool) -> dict[str, Any]:
+    """Generate, ingest, reconcile, evaluate and (unless skipped) run the floor for one size.
+    The generated files are removed once ingested, unless kept (the warehouse holds their rows,
+    and at 1e7 they take 13 GB); the ground truth stays."""
     from dagster_project.lib.home import ReconHome
 
     home = ReconHome(home_dir.resolve()).activate()  # before any other product import
@@ -264,6 +266,9 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool) -
             rows_read += ingested.rows_read
             rows_loaded += ingested.rows_loaded
     stages.append(Stage("ingest", time.perf_counter() - started, rows_read, peak_rss_mb()))
+    if not keep:
+        for _, _, path in dataset.files:
+            path.unlink()
     result.update(raw_rows_read=rows_read, raw_rows_loaded=rows_loaded)
 
     variables = window_vars(dataset.first_day, dataset.last_day + timedelta(days=1))
@@ -338,6 +343,8 @@ def run_size(size: int, home_dir: Path, args: argparse.Namespace) -> dict[str, A
     ]  # fmt: skip
     if args.skip_floor:
         command.append("--skip-floor")
+    if args.keep:
+        command.append("--keep")
     started = time.perf_counter()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)  # rusage of this child and its descendants
@@ -421,7 +428,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-floor", action="store_true", help="do not run the SQL floor")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary homes")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary homes and the generated files")
     parser.add_argument("--home", type=Path, help="base directory for the homes (default: /tmp)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -432,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.one is not None:
         try:
-            result = run_one(args.one, args.home, args.days, args.seed, args.skip_floor)
+            result = run_one(args.one, args.home, args.days, args.seed, args.skip_floor, args.keep)
         except Exception as error:  # reported as this size's error, the other sizes go on
             first_line = (str(error).splitlines() or [""])[0]
             result = {"size": args.one, "error": f"{type(error).__name__}: {first_line}"}

@@ -134,9 +134,13 @@ class DemoDataset:
     ground_truth: Path | None = None
 
 
-@dataclass
 class _Truth:
-    rows: list[dict] = field(default_factory=list)
+    """The ground truth, written row by row as the generator learns it (a large demo's truth
+    does not fit in memory)."""
+
+    def __init__(self, handle) -> None:
+        self.writer = csv.writer(handle)
+        self.writer.writerow(GROUND_TRUTH_COLUMNS)
 
     def add(self, source: str, record_id: str, entry_type: str, profile: str, scenario: str,
             status: str, category: str = "", counterpart: str = "", copy: int = 1,
@@ -149,14 +153,10 @@ class _Truth:
                 "none" if copy != 1 or status == "quarantined"
                 else "source" if source == "shopify_orders" else "target"
             )  # fmt: skip
-        self.rows.append(
-            {
-                "source_name": source, "record_id": record_id, "entry_type": entry_type,
-                "copy": copy, "profile_id": profile, "side": side, "scenario": scenario,
-                "expected_status": status, "expected_category": category,
-                "expected_counterpart": counterpart, "file": file, "row": row,
-            }
-        )  # fmt: skip
+        # in the order of GROUND_TRUTH_COLUMNS
+        self.writer.writerow(
+            [source, record_id, entry_type, copy, profile, side, scenario, status, category, counterpart, file, row]
+        )
 
 
 def _money(minor: int) -> str:
@@ -205,7 +205,10 @@ def generate_demo_data(
     rates_path = out_dir / "ecb_reference_rates" / rates_profile / "eurofxref-hist.csv"
     write_ecb_reference_rates(rates_path, dataset.reference_rates)
     dataset.files.append(("ecb_reference_rates", rates_profile, rates_path))
-    truth = _Truth()
+    ground_truth = out_dir / "ground_truth.csv"
+    ground_truth.parent.mkdir(parents=True, exist_ok=True)
+    truth_file = open(ground_truth, "w", newline="")
+    truth = _Truth(truth_file)
     names, weights = zip(*SCENARIOS, strict=True)
     paypal_names, paypal_weights = zip(*PAYPAL_SCENARIOS, strict=True)
 
@@ -215,9 +218,16 @@ def generate_demo_data(
 
     for profile, currency in PROFILES.items():
         zone = ZoneInfo(TIMEZONES[profile])
-        order_rows: dict[date, list[list[str]]] = {d: [] for d in _days(first_day, days)}
-        transactions: dict[date, list[dict]] = {d: [] for d in _days(first_day, days)}
-        in_payouts: list[dict] = []  # the live balance transactions Stripe pays out
+        # Each day's files are written as soon as nothing later adds to them, so that a large
+        # demo holds a few days in memory, not the whole run: the rows of the day's orders, the
+        # balance transactions (by day created, UTC) not written yet, those not paid out yet,
+        # and the PayPal rows not written (or swept to the bank) yet
+        order_rows: list[list[str]] = []
+        transactions: dict[date, list[dict]] = {}
+        in_payouts: dict[date, list[dict]] = {}
+        # the files in the order they land: payout reports, statements, then each day's exports
+        report_files: list[tuple[str, str, Path]] = []
+        day_files: list[tuple[str, str, Path]] = []
         order_number = 1000
         shopify_id = 5_100_000_000 + (0 if profile == "acme_eu" else 900_000_000)
 
@@ -243,7 +253,7 @@ def generate_demo_data(
             total = subtotal + shipping
             for index, ((product, price), qty) in enumerate(zip(items, quantities, strict=True)):
                 first = index == 0
-                order_rows[day].append(  # noqa: B023 - the profile's rows
+                order_rows.append(  # noqa: B023 - the profile's rows
                     [
                         name, email if first else "", status if first else "",
                         _shopify_time(created) if first else "", "fulfilled" if first else "",
@@ -268,14 +278,15 @@ def generate_demo_data(
         def charge(kind: str, amount: int, charge_currency: str, created: datetime, reference: str | None,
                    email: str | None, source_id: str | None = None) -> dict:  # fmt: skip
             record = _balance_transaction(rng, kind, amount, charge_currency, created, reference, email, source_id)
-            transactions[created.date()].append(record)  # noqa: B023 - the profile's transactions
-            in_payouts.append(record)  # noqa: B023
+            transactions.setdefault(created.date(), []).append(record)  # noqa: B023 - the profile's
+            in_payouts.setdefault(created.date(), []).append(record)  # noqa: B023
             return record
 
         def key(record: dict) -> str:
             return f"stripe_balance_transactions:{record['id']}"
 
-        paypal_rows: list[dict] = []  # every row of the profile's PayPal activity downloads
+        paypal_rows: list[dict] = []  # the rows of the profile's PayPal activity downloads not written yet
+        unswept: list[dict] = []  # the payments and refunds no withdrawal has taken yet
         paypal_first_scenarios = list(PAYPAL_FIRST_SCENARIOS)
 
         def paypal_row(kind: str, moment: datetime, gross: int, fee: int, *, name: str, payer: str,
@@ -288,6 +299,8 @@ def generate_demo_data(
                 "Invoice Number": invoice,
             }  # fmt: skip
             paypal_rows.append(row)  # noqa: B023 - the profile's rows
+            if kind != "General Withdrawal":
+                unswept.append(row)  # noqa: B023
             return row
 
         def paypal_key(row: dict) -> str:
@@ -348,6 +361,146 @@ def generate_demo_data(
                           counterpart=paypal_key(refund))  # fmt: skip
                 truth.add("paypal_activity", refund["Transaction ID"], "refund", shop, scenario, "matched",
                           counterpart=order_key, side="target")  # fmt: skip
+
+        # Stripe pays out, per currency, the balance transactions of two days before; the bank
+        # credits each payout the next day
+        statements: dict[tuple[str, date], list[dict]] = {}
+
+        def credit_bank(transfer: str, entry_type: str, amount: int, transfer_currency: str, day: date,
+                        bank_ref: str, debtor: str, remittance: str, scenario: str) -> None:  # fmt: skip
+            """The bank credits a processor's transfer (`source:record id`) on `day` under its own
+            reference `bank_ref`; both are matched."""
+            credit = {
+                "amount_minor": amount, "credit_debit": "CRDT", "booking_date": day, "value_date": day,
+                "account_servicer_ref": bank_ref, "end_to_end_id": "NOTPROVIDED",
+                "debtor_name": debtor, "remittance": remittance,
+            }  # fmt: skip
+            statements.setdefault((transfer_currency, day), []).append(credit)  # noqa: B023 - the profile's
+            source, record_id = transfer.split(":", 1)
+            truth.add(source, record_id, entry_type, profile, scenario, "matched",  # noqa: B023
+                      counterpart=f"camt053:{credit['account_servicer_ref']}", side="source")  # fmt: skip
+            truth.add("camt053", credit["account_servicer_ref"], "bank_credit", profile, scenario,  # noqa: B023
+                      "matched", counterpart=transfer, side="target")  # fmt: skip
+
+        credited = 0
+
+        def pay_out(payout_day: date) -> None:
+            """Stripe's payouts of `payout_day`: the balance transactions created two days before
+            (all known by then), one payout per currency, and their bank credits."""
+            nonlocal credited
+            members_by_currency: dict[str, list[dict]] = {}
+            for record in in_payouts.pop(payout_day - timedelta(PAYOUT_DELAY_DAYS), []):  # noqa: B023
+                members_by_currency.setdefault(record["currency"].upper(), []).append(record)
+            report_rows: list[dict] = []
+            for payout_currency, members in sorted(members_by_currency.items()):
+                paid_out = sum(record["net"] for record in members)
+                payout_id = _random_id(rng, "po_")
+                payout_time = datetime.combine(payout_day, time(12), tzinfo=UTC)
+                payout = _balance_transaction(rng, "payout", -paid_out, payout_currency, payout_time, None, None,
+                                              payout_id)  # fmt: skip
+                transactions.setdefault(payout_day, []).append(payout)  # noqa: B023
+                dataset.payouts += 1
+                members.sort(key=lambda record: (record["created"], record["id"]))
+                truth.add("stripe_balance_transactions", payout["id"], "payout", profile, "payout", "matched",  # noqa: B023
+                          counterpart=key(members[0]), side="target")  # fmt: skip
+                for record in members:
+                    truth.add("stripe_balance_transactions", record["id"], record["type"], profile, "paid_out",  # noqa: B023
+                              "matched", counterpart=key(payout), side="source")  # fmt: skip
+                    report_rows.append(_report_row(record, payout_id, payout_day + timedelta(days=1)))
+                bank_day = payout_day + timedelta(days=1)
+                # every profile's first payout the bank credits carries a mistyped id, and its
+                # second one never arrives; the rest by chance
+                credited += bank_day <= last_day
+                if bank_day > last_day or credited == 2 or rng.random() < MISSING_BANK_CREDIT_RATE:
+                    truth.add("stripe_balance_transactions", payout["id"], "payout", profile,  # noqa: B023
+                              "missing_bank_credit" if bank_day <= last_day else "payout",
+                              *outcome_if_unmatched(payout_day, BANK_WINDOW_DAYS), side="source")  # fmt: skip
+                    continue
+                mistyped = credited == 1 or rng.random() < MISTYPED_REFERENCE_RATE
+                bank_ref = _random_id(rng, "BKR", 16).upper()
+                reference = _mistype(rng, payout_id) if mistyped else payout_id
+                credit_bank(key(payout), "payout", paid_out, payout_currency, bank_day, bank_ref,
+                            "STRIPE PAYMENTS EUROPE LTD", f"STRIPE PAYOUT {reference}",
+                            "mistyped_reference" if mistyped else "credited")  # fmt: skip
+            if report_rows:
+                report_path = out_dir / "stripe_payout_reconciliation" / profile / f"payouts_{payout_day}.csv"  # noqa: B023
+                write_stripe_payout_reconciliation(report_path, report_rows)
+                report_files.append(("stripe_payout_reconciliation", profile, report_path))  # noqa: B023
+
+        # PayPal withdraws its balance to the bank every evening; the bank credits the withdrawal
+        # the next day with its transaction id in the remittance text
+        balance = 0
+
+        def sweep(sweep_day: date) -> None:
+            """PayPal's withdrawal at 23:00 of `sweep_day` in the shop's time zone (every payment
+            and refund before it is known by the end of the day's orders)."""
+            nonlocal balance, unswept
+            sweep_at = datetime.combine(sweep_day, PAYPAL_SWEEP_TIME, tzinfo=zone)  # noqa: B023
+            due = [row for row in unswept if row["at"] < sweep_at]
+            unswept = [row for row in unswept if row["at"] >= sweep_at]
+            balance += sum(row["Gross"] + row["Fee"] for row in due)
+            if balance <= 0:
+                return
+            withdrawal = paypal_row("General Withdrawal", sweep_at, -balance, 0, name="",
+                                    payer=PAYPAL_ACCOUNTS[profile], payee="")  # fmt: skip  # noqa: B023
+            withdrawal_id, withdrawn, balance = withdrawal["Transaction ID"], balance, 0
+            bank_day = sweep_day + timedelta(days=1)
+            if bank_day > last_day:
+                truth.add("paypal_activity", withdrawal_id, "withdrawal", profile, "paypal_withdrawal",  # noqa: B023
+                          *outcome_if_unmatched(sweep_day, WITHDRAWAL_WINDOW_DAYS), side="source")  # fmt: skip
+                return
+            mistyped = rng.random() < MISTYPED_REFERENCE_RATE
+            reference = _mistype(rng, withdrawal_id, PAYPAL_ID_ALPHABET, start=0) if mistyped else withdrawal_id
+            credit_bank(f"paypal_activity:{withdrawal_id}", "withdrawal", withdrawn, currency, bank_day,  # noqa: B023
+                        _random_id(rng, "BKR", 16).upper(), PAYPAL_BANK_NAMES.get(currency, "PAYPAL"),  # noqa: B023
+                        f"PAYPAL TRANSFER {reference}",
+                        "paypal_mistyped_reference" if mistyped else "paypal_withdrawal")  # fmt: skip
+
+        def write_day(day: date) -> None:
+            """The day's Shopify export, Stripe balance transactions (UTC day) and PayPal
+            download (the shop's day): nothing later adds to them."""
+            nonlocal paypal_rows
+            shopify_path = out_dir / "shopify_orders" / profile / f"orders_export_{day}.csv"  # noqa: B023
+            bad = _bad_shopify_rows(currency, day) if bad_rows and day == first_day else []  # noqa: B023
+            _write_shopify(shopify_path, order_rows, bad, truth, profile)  # noqa: B023
+            order_rows.clear()  # noqa: B023
+            day_files.append(("shopify_orders", profile, shopify_path))  # noqa: B023
+            stripe_path = out_dir / "stripe_balance_transactions" / profile / f"balance_transactions_{day}.json"  # noqa: B023
+            records = transactions.pop(day, [])  # noqa: B023
+            if bad_rows and day == first_day:
+                broken = _balance_transaction(
+                    rng, "charge", 1000, currency, datetime.combine(day, time(22), tzinfo=UTC),  # noqa: B023
+                    "#99999", "broken@example.com",
+                )  # fmt: skip
+                broken["amount"] = "ten euros"
+                records = [*records, broken]
+            records = sorted(records, key=lambda r: (str(r["created"]), r["id"]))
+            for row, record in enumerate(records, start=1):
+                if record["amount"] == "ten euros":
+                    truth.add("stripe_balance_transactions", record["id"], "charge", profile,  # noqa: B023
+                              "invalid_amount", "quarantined", "invalid_input",
+                              file=stripe_path.name, row=row)  # fmt: skip
+            _write_stripe(stripe_path, records)
+            dataset.balance_transactions += len(records)
+            day_files.append(("stripe_balance_transactions", profile, stripe_path))  # noqa: B023
+            paypal_path = out_dir / "paypal_activity" / profile / f"activity_{day}.csv"  # noqa: B023
+            rows = sorted((r for r in paypal_rows if r["at"].date() == day), key=lambda r: r["at"])
+            paypal_rows = [r for r in paypal_rows if r["at"].date() != day]
+            if bad_rows and day == first_day:
+                # a payment dated a day the calendar does not have
+                broken = {
+                    "at": datetime.combine(day, time(22), tzinfo=UTC).astimezone(zone), "Date": f"02/30/{day:%Y}",  # noqa: B023
+                    "Name": "Broken Row", "Type": "Express Checkout Payment", "Status": "Completed",
+                    "Currency": currency, "Gross": 1000, "Fee": -_paypal_fee(1000),  # noqa: B023
+                    "From Email Address": "broken@example.com", "To Email Address": PAYPAL_ACCOUNTS[profile],  # noqa: B023
+                    "Transaction ID": _paypal_id(rng), "Invoice Number": "#99998",
+                }  # fmt: skip
+                rows.append(broken)
+                truth.add("paypal_activity", broken["Transaction ID"], "payment", profile, "invalid_date",  # noqa: B023
+                          "quarantined", "invalid_input", file=paypal_path.name, row=len(rows) + 1)  # fmt: skip
+            write_paypal_activity(paypal_path, rows)
+            dataset.paypal_rows += len(rows)
+            day_files.append(("paypal_activity", profile, paypal_path))  # noqa: B023
 
         first_scenarios = list(FIRST_SCENARIOS)
         for day in _days(first_day, days):
@@ -517,102 +670,21 @@ def generate_demo_data(
             truth.add("stripe_balance_transactions", orphan["id"], "charge", profile, "orphan_charge",
                       *outcome_if_unmatched(local_day(datetime.combine(day, time(21), tzinfo=UTC)),
                                             ORDER_WINDOW_DAYS))  # fmt: skip
+            # by the end of a day's orders, everything created that day (UTC) is known: Stripe
+            # pays it out two days later; PayPal sweeps the day; the day's files are complete
+            if day + timedelta(PAYOUT_DELAY_DAYS) <= last_day:
+                pay_out(day + timedelta(PAYOUT_DELAY_DAYS))
+            sweep(day)
+            write_day(day)
 
-        # Stripe pays out, per currency, the balance transactions of two days before; the bank
-        # credits each payout the next day
-        statements: dict[tuple[str, date], list[dict]] = {}
-
-        def credit_bank(transfer: str, entry_type: str, amount: int, transfer_currency: str, day: date,
-                        bank_ref: str, debtor: str, remittance: str, scenario: str) -> None:  # fmt: skip
-            """The bank credits a processor's transfer (`source:record id`) on `day` under its own
-            reference `bank_ref`; both are matched."""
-            credit = {
-                "amount_minor": amount, "credit_debit": "CRDT", "booking_date": day, "value_date": day,
-                "account_servicer_ref": bank_ref, "end_to_end_id": "NOTPROVIDED",
-                "debtor_name": debtor, "remittance": remittance,
-            }  # fmt: skip
-            statements.setdefault((transfer_currency, day), []).append(credit)  # noqa: B023 - the profile's
-            source, record_id = transfer.split(":", 1)
-            truth.add(source, record_id, entry_type, profile, scenario, "matched",  # noqa: B023
-                      counterpart=f"camt053:{credit['account_servicer_ref']}", side="source")  # fmt: skip
-            truth.add("camt053", credit["account_servicer_ref"], "bank_credit", profile, scenario,  # noqa: B023
-                      "matched", counterpart=transfer, side="target")  # fmt: skip
-
-        credited = 0
-        paid_out_ids: set[str] = set()
-        for payout_day in _days(first_day, days):
-            members_by_currency: dict[str, list[dict]] = {}
-            for record in in_payouts:
-                if datetime.fromtimestamp(record["created"], UTC).date() == payout_day - timedelta(PAYOUT_DELAY_DAYS):
-                    members_by_currency.setdefault(record["currency"].upper(), []).append(record)
-            report_rows: list[dict] = []
-            for payout_currency, members in sorted(members_by_currency.items()):
-                paid_out = sum(record["net"] for record in members)
-                payout_id = _random_id(rng, "po_")
-                payout_time = datetime.combine(payout_day, time(12), tzinfo=UTC)
-                payout = _balance_transaction(rng, "payout", -paid_out, payout_currency, payout_time, None, None,
-                                              payout_id)  # fmt: skip
-                transactions[payout_day].append(payout)
-                dataset.payouts += 1
-                members.sort(key=lambda record: (record["created"], record["id"]))
-                truth.add("stripe_balance_transactions", payout["id"], "payout", profile, "payout", "matched",
-                          counterpart=key(members[0]), side="target")  # fmt: skip
-                for record in members:
-                    truth.add("stripe_balance_transactions", record["id"], record["type"], profile, "paid_out",
-                              "matched", counterpart=key(payout), side="source")  # fmt: skip
-                    report_rows.append(_report_row(record, payout_id, payout_day + timedelta(days=1)))
-                    paid_out_ids.add(record["id"])
-                bank_day = payout_day + timedelta(days=1)
-                # every profile's first payout the bank credits carries a mistyped id, and its
-                # second one never arrives; the rest by chance
-                credited += bank_day <= last_day
-                if bank_day > last_day or credited == 2 or rng.random() < MISSING_BANK_CREDIT_RATE:
-                    truth.add("stripe_balance_transactions", payout["id"], "payout", profile,
-                              "missing_bank_credit" if bank_day <= last_day else "payout",
-                              *outcome_if_unmatched(payout_day, BANK_WINDOW_DAYS), side="source")  # fmt: skip
-                    continue
-                mistyped = credited == 1 or rng.random() < MISTYPED_REFERENCE_RATE
-                bank_ref = _random_id(rng, "BKR", 16).upper()
-                reference = _mistype(rng, payout_id) if mistyped else payout_id
-                credit_bank(key(payout), "payout", paid_out, payout_currency, bank_day, bank_ref,
-                            "STRIPE PAYMENTS EUROPE LTD", f"STRIPE PAYOUT {reference}",
-                            "mistyped_reference" if mistyped else "credited")  # fmt: skip
-            if report_rows:
-                report_path = out_dir / "stripe_payout_reconciliation" / profile / f"payouts_{payout_day}.csv"
-                write_stripe_payout_reconciliation(report_path, report_rows)
-                dataset.files.append(("stripe_payout_reconciliation", profile, report_path))
         # the balance transactions no payout has taken yet wait for one
-        for record in in_payouts:
-            if record["id"] not in paid_out_ids:
+        for records in in_payouts.values():
+            for record in records:
                 created = datetime.fromtimestamp(record["created"], UTC)
                 truth.add("stripe_balance_transactions", record["id"], record["type"], profile, "not_paid_out_yet",
                           *outcome_if_unmatched(local_day(created), PAYOUT_WINDOW_DAYS), side="source")  # fmt: skip
-
-        # PayPal withdraws its balance to the bank every evening; the bank credits the withdrawal
-        # the next day with its transaction id in the remittance text
-        movements = sorted(paypal_rows, key=lambda row: (row["at"], row["Transaction ID"]))
-        balance = swept = 0
-        for sweep_day in _days(first_day, days):
-            sweep_at = datetime.combine(sweep_day, PAYPAL_SWEEP_TIME, tzinfo=zone)
-            while swept < len(movements) and movements[swept]["at"] < sweep_at:
-                balance += movements[swept]["Gross"] + movements[swept]["Fee"]
-                swept += 1
-            if balance <= 0:
-                continue
-            withdrawal = paypal_row("General Withdrawal", sweep_at, -balance, 0, name="",
-                                    payer=PAYPAL_ACCOUNTS[profile], payee="")  # fmt: skip
-            withdrawal_id, withdrawn, balance = withdrawal["Transaction ID"], balance, 0
-            bank_day = sweep_day + timedelta(days=1)
-            if bank_day > last_day:
-                truth.add("paypal_activity", withdrawal_id, "withdrawal", profile, "paypal_withdrawal",
-                          *outcome_if_unmatched(sweep_day, WITHDRAWAL_WINDOW_DAYS), side="source")  # fmt: skip
-                continue
-            mistyped = rng.random() < MISTYPED_REFERENCE_RATE
-            reference = _mistype(rng, withdrawal_id, PAYPAL_ID_ALPHABET, start=0) if mistyped else withdrawal_id
-            credit_bank(f"paypal_activity:{withdrawal_id}", "withdrawal", withdrawn, currency, bank_day,
-                        _random_id(rng, "BKR", 16).upper(), PAYPAL_BANK_NAMES.get(currency, "PAYPAL"),
-                        f"PAYPAL TRANSFER {reference}",
-                        "paypal_mistyped_reference" if mistyped else "paypal_withdrawal")  # fmt: skip
+        if transactions or paypal_rows:
+            raise AssertionError(f"records dated after {last_day} were generated and not written")
 
         # a bank fee no rule explains
         if statements:
@@ -626,6 +698,7 @@ def generate_demo_data(
             truth.add("camt053", fee["account_servicer_ref"], "bank_debit", profile, "unexplained_bank_debit",
                       "exception", "no_rule_found", side="none")  # fmt: skip
         balances: dict[str, int] = {}
+        statement_files: list[tuple[str, str, Path]] = []
         for (statement_currency, booking_day), entries in sorted(statements.items()):
             opening = balances.get(statement_currency, 1_000_000)
             path = out_dir / "camt053" / profile / f"statement_{statement_currency}_{booking_day}.xml"
@@ -638,55 +711,10 @@ def generate_demo_data(
                 e["amount_minor"] if e["credit_debit"] == "CRDT" else -e["amount_minor"] for e in entries
             )
             dataset.bank_entries += len(entries)
-            dataset.files.append(("camt053", profile, path))
+            statement_files.append(("camt053", profile, path))
+        dataset.files.extend([*report_files, *statement_files, *day_files])
 
-        for day in _days(first_day, days):
-            shopify_path = out_dir / "shopify_orders" / profile / f"orders_export_{day}.csv"
-            bad = _bad_shopify_rows(currency, day) if bad_rows and day == first_day else []
-            _write_shopify(shopify_path, order_rows[day], bad, truth, profile)
-            dataset.files.append(("shopify_orders", profile, shopify_path))
-            stripe_path = out_dir / "stripe_balance_transactions" / profile / f"balance_transactions_{day}.json"
-            records = transactions[day]
-            if bad_rows and day == first_day:
-                broken = _balance_transaction(
-                    rng, "charge", 1000, currency, datetime.combine(day, time(22), tzinfo=UTC),
-                    "#99999", "broken@example.com",
-                )  # fmt: skip
-                broken["amount"] = "ten euros"
-                records = [*records, broken]
-            records = sorted(records, key=lambda r: (str(r["created"]), r["id"]))
-            for row, record in enumerate(records, start=1):
-                if record["amount"] == "ten euros":
-                    truth.add("stripe_balance_transactions", record["id"], "charge", profile,
-                              "invalid_amount", "quarantined", "invalid_input",
-                              file=stripe_path.name, row=row)  # fmt: skip
-            _write_stripe(stripe_path, records)
-            dataset.balance_transactions += len(records)
-            dataset.files.append(("stripe_balance_transactions", profile, stripe_path))
-            paypal_path = out_dir / "paypal_activity" / profile / f"activity_{day}.csv"
-            rows = sorted((r for r in paypal_rows if r["at"].date() == day), key=lambda r: r["at"])
-            if bad_rows and day == first_day:
-                # a payment dated a day the calendar does not have
-                broken = {
-                    "at": datetime.combine(day, time(22), tzinfo=UTC).astimezone(zone), "Date": f"02/30/{day:%Y}",
-                    "Name": "Broken Row", "Type": "Express Checkout Payment", "Status": "Completed",
-                    "Currency": currency, "Gross": 1000, "Fee": -_paypal_fee(1000),
-                    "From Email Address": "broken@example.com", "To Email Address": PAYPAL_ACCOUNTS[profile],
-                    "Transaction ID": _paypal_id(rng), "Invoice Number": "#99998",
-                }  # fmt: skip
-                rows.append(broken)
-                truth.add("paypal_activity", broken["Transaction ID"], "payment", profile, "invalid_date",
-                          "quarantined", "invalid_input", file=paypal_path.name, row=len(rows) + 1)  # fmt: skip
-            write_paypal_activity(paypal_path, rows)
-            dataset.paypal_rows += len(rows)
-            dataset.files.append(("paypal_activity", profile, paypal_path))
-
-    ground_truth = out_dir / "ground_truth.csv"
-    ground_truth.parent.mkdir(parents=True, exist_ok=True)
-    with open(ground_truth, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, GROUND_TRUTH_COLUMNS)
-        writer.writeheader()
-        writer.writerows(truth.rows)
+    truth_file.close()
     dataset.ground_truth = ground_truth
     return dataset
 
