@@ -186,6 +186,22 @@ def test_a_rejected_file_is_kept_with_its_reason_and_not_retried(home: ReconHome
     assert len(reasons) == 1 and reasons[0][0].endswith("latin1.csv")
 
 
+def test_a_row_that_is_not_text_rejects_its_file_naming_the_line(home: ReconHome, tmp_path: Path) -> None:
+    # a malformed row (an extra field) whose bytes are not UTF-8 either, after more good rows
+    # than one read buffer holds: the file is rejected with the line, not loaded without the row
+    path = tmp_path / "binary_row.csv"
+    good = _write_csv(tmp_path / "good.csv", [_order(f"#{n}") for n in range(1000, 1300)]).read_bytes()
+    path.write_bytes(good + b"#1300,\xff\xfe,extra,fields\n" + good.split(b"\n", 1)[1])
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        with pytest.raises(FileRejected, match=r"binary_row.csv: line 302 is not UTF-8 text \(invalid start byte"):
+            ingest_file(connection, path, "shopify_orders", "acme_eu")
+        loaded = connection.sql("select count(*) from raw.shopify_orders").fetchall()
+        reasons = connection.sql("select reason from raw.rejected_files").fetchall()
+    assert loaded == [(0,)]
+    assert len(reasons) == 1 and "line 302" in reasons[0][0]
+
+
 def test_one_file_for_two_profiles_loads_for_each(home: ReconHome, tmp_path: Path) -> None:
     path = _write_csv(tmp_path / "orders.csv", [_order("#1001")])
     with connect(home.warehouse) as connection:

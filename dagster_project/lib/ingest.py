@@ -12,6 +12,7 @@ transaction, so a failure leaves nothing half-written, and a file whose content 
 before is skipped.
 """
 
+import codecs
 import csv
 import hashlib
 import re
@@ -88,20 +89,41 @@ def _encoding_name(options: ReaderOptions) -> str:
 
 
 def _csv_header(path: Path, options: ReaderOptions = DEFAULT_OPTIONS) -> list[str]:
-    """The names on the header line (after `header_row` lines), stripped."""
-    try:
-        with open(path, encoding=_python_encoding(options), newline="") as handle:
-            for _ in range(options.header_row):
-                handle.readline()
-            header_line = handle.readline()
-    except UnicodeDecodeError as error:
-        raise FileRejected(
-            f"{path}: not {_encoding_name(options)} text ({error.reason} at byte {error.start})"
-        ) from None
+    """The names on the header line (after `header_row` lines), stripped; a file that is not
+    text in its encoding is rejected first."""
+    _check_text(path, options)
+    with open(path, encoding=_python_encoding(options), newline="") as handle:
+        for _ in range(options.header_row):
+            handle.readline()
+        header_line = handle.readline()
     dialect = {"delimiter": options.delimiter}
     dialect |= {"quotechar": options.quote_char} if options.quote_char else {"quoting": csv.QUOTE_NONE}
     header = next(iter(csv.reader([header_line], **dialect)), [])
     return [name.strip() for name in header]
+
+
+def _check_text(path: Path, options: ReaderOptions) -> None:
+    """Reject a file that is not text in its encoding, naming the line: pyarrow cannot hand a
+    malformed row it cannot decode to the handler that quarantines it."""
+    decoder = codecs.getincrementaldecoder(_python_encoding(options))()
+    line, offset = 1, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            pending = len(decoder.getstate()[0])  # the bytes of a character split across chunks
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                at = max(0, error.start - pending)
+                line += chunk.count(b"\n", 0, at)
+                raise FileRejected(
+                    f"{path}: line {line} is not {_encoding_name(options)} text ({error.reason} at byte {offset + at})"
+                ) from None
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        raise FileRejected(f"{path}: ends inside a character ({error.reason})") from None
 
 
 def _header_label(options: ReaderOptions) -> str:
@@ -111,7 +133,8 @@ def _header_label(options: ReaderOptions) -> str:
 def _csv_rows(
     path: Path, header: list[str], options: ReaderOptions = DEFAULT_OPTIONS
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Text columns named by ``header`` plus `_source_row` (line number), and the malformed rows."""
+    """Text columns named by ``header`` plus `_source_row` (line number), and the malformed rows
+    (of a file `_csv_header` has checked is text)."""
     malformed: list[tuple[int, str, str]] = []
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
