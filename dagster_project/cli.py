@@ -456,12 +456,22 @@ def cmd_dashboard(args: argparse.Namespace, home: ReconHome) -> int:
     import subprocess
 
     from dagster_project.lib.home import CHECKOUT_ROOT
-    from dagster_project.lib.snapshot import SnapshotError, WarehouseBusy, snapshot_path, take_snapshot
+    from dagster_project.lib.snapshot import (
+        SnapshotError,
+        WarehouseBusy,
+        current_snapshot,
+        snapshot_path,
+        take_snapshot,
+    )
 
     snapshot = snapshot_path(home.warehouse)
     try:
-        info = take_snapshot(home.warehouse)
-        progress("dashboard", f"snapshot of {info.tables} tables written to {info.path}")
+        current = current_snapshot(home.warehouse)
+        if current is not None:
+            progress("dashboard", f"the snapshot {current.path} is current")
+        else:
+            info = take_snapshot(home.warehouse)
+            progress("dashboard", f"snapshot of {info.tables} tables written to {info.path}")
     except WarehouseBusy as error:
         if not snapshot.exists():
             print(f"error: {error}; no earlier snapshot to show, try again when the run is done", file=sys.stderr)

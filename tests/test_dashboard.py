@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -196,6 +197,23 @@ def test_snapshot_is_not_taken_while_a_run_holds_the_warehouse(tmp_path: Path) -
     assert "snapshot of 3 tables" in refresh_after_run(warehouse)
     with open_snapshot(before.path) as connection:
         assert connection.execute("select count(*) from marts.fct_things").fetchall() == [(9,)]
+
+
+def test_a_snapshot_of_the_warehouse_as_it_is_is_not_taken_again(tmp_path: Path) -> None:
+    # a command-line run takes the snapshot, then the Dagster sensor that saw the run asks again
+    warehouse = tmp_path / "recon.duckdb"
+    small_warehouse(warehouse, 2)
+    assert "snapshot of 3 tables" in refresh_after_run(warehouse)
+    first = snapshot_path(warehouse).stat().st_ino
+    assert "is current" in refresh_after_run(warehouse)
+    assert snapshot_path(warehouse).stat().st_ino == first
+    # the next run writes the warehouse: the snapshot is taken again, of the new data
+    time.sleep(0.01)
+    small_warehouse(warehouse, 4)
+    assert "snapshot of 3 tables" in refresh_after_run(warehouse)
+    assert snapshot_path(warehouse).stat().st_ino != first
+    with open_snapshot(snapshot_path(warehouse)) as connection:
+        assert connection.execute("select count(*) from marts.fct_things").fetchall() == [(4,)]
 
 
 def test_snapshot_needs_a_reconciled_warehouse(tmp_path: Path) -> None:

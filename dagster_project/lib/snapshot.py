@@ -9,7 +9,9 @@ previous snapshot or the next one, never half of one; the warehouse is held (rea
 while the tables are copied.
 
 The snapshot carries ``snapshot.info``: when the warehouse was last written (the run the data
-is from) and when the snapshot was taken.
+is from) and when the snapshot was taken. A snapshot of the warehouse as it is now is not taken
+again (a command-line run and the Dagster sensor that follows it, or a dashboard started after
+a run, share one).
 """
 
 import os
@@ -54,6 +56,26 @@ def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
 
 
+def warehouse_written_at(warehouse: Path) -> datetime:
+    """When the warehouse was last written: its file or, when a run left one, its write-ahead log."""
+    log = warehouse.with_name(warehouse.name + ".wal")
+    return _utc(max(path.stat().st_mtime for path in (warehouse, log) if path.exists()))
+
+
+def current_snapshot(warehouse: Path, target: Path | None = None) -> SnapshotInfo | None:
+    """The snapshot at ``target`` (default: snapshot_path) if it was taken of the warehouse as
+    it is now, else None."""
+    target = target or snapshot_path(warehouse)
+    if not (warehouse.exists() and target.exists()):
+        return None
+    try:
+        with duckdb.connect(str(target), read_only=True) as connection:
+            info = read_info(connection, target)
+    except duckdb.Error:
+        return None
+    return info if info.warehouse_written_at == warehouse_written_at(warehouse) else None
+
+
 def take_snapshot(warehouse: Path, target: Path | None = None) -> SnapshotInfo:
     """Copy the snapshot tables of ``warehouse`` into ``target`` (default: snapshot_path),
     atomically. Raises WarehouseBusy when a run holds the warehouse, SnapshotError when there
@@ -72,7 +94,7 @@ def take_snapshot(warehouse: Path, target: Path | None = None) -> SnapshotInfo:
             connection.execute(f"attach '{_quoted(warehouse)}' as {SOURCE} (read_only)")
         except duckdb.IOException as error:
             raise WarehouseBusy(f"the warehouse {warehouse} is held by another process (a run?): {error}") from None
-        written_at = _utc(warehouse.stat().st_mtime)
+        written_at = warehouse_written_at(warehouse)
         tables = _snapshot_tables(connection)
         if not any(schema == "marts" for schema, _ in tables):
             raise SnapshotError(f"the warehouse {warehouse} has not been reconciled yet; run `recon run`")
@@ -141,8 +163,12 @@ def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def refresh_after_run(warehouse: Path) -> str:
-    """Take the snapshot at the end of a successful run; a failure is reported, never raised
-    (the run itself succeeded). Returns the line to print."""
+    """Take the snapshot at the end of a successful run, unless it was already taken of the
+    warehouse as it is; a failure is reported, never raised (the run itself succeeded). Returns
+    the line to print."""
+    current = current_snapshot(warehouse)
+    if current is not None:
+        return f"the dashboard snapshot {current.path} is current (taken {current.taken_at:%Y-%m-%d %H:%M:%S} UTC)"
     try:
         info = take_snapshot(warehouse)
     except (SnapshotError, duckdb.Error, OSError) as error:
