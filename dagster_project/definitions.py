@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_project.assets.dbt import recon_dbt_assets
-from dagster_project.assets.ingest import ingest_assets
+from dagster_project.assets.ingest import bookkeeping_tables, ingest_assets
 from dagster_project.assets.reports import daily_reconciliation_report
 from dagster_project.channels import sftp_pull_job, sftp_pull_schedule
 from dagster_project.checks import contract_checks
@@ -18,7 +18,7 @@ from dagster_project.sensors import (
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, recon_dbt_assets, daily_reconciliation_report],
+    assets=[*ingest_assets, *bookkeeping_tables, recon_dbt_assets, daily_reconciliation_report],
     asset_checks=contract_checks,
     jobs=[reconcile_job, sftp_pull_job],
     schedules=[nightly_reconciliation, sftp_pull_schedule],

@@ -27,6 +27,11 @@ def test_assets_checks_and_job_load(defs: dg.Definitions) -> None:
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert "pandera_contract" in checks
     assert any(name.startswith("assert_ledger_transactions_balance") for name in checks)
+    # every asset sits in a named group, the raw tables the ingest and `recon resolve` write too
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert [key for key, group in groups.items() if group == "default"] == []
+    assert (groups["raw/quarantine"], groups["raw/resolutions"]) == ("ingest", "resolutions")
 
 
 def test_schedule_reconciles_yesterday(defs: dg.Definitions) -> None:

@@ -64,3 +64,26 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
 
 
 ingest_assets = [build_ingest_asset(source) for source in SOURCES.values()]
+
+
+# the raw tables written beside the sources' own: by every ingest, and by `recon resolve`
+bookkeeping_tables = [
+    dg.AssetSpec(
+        dg.AssetKey(["raw", "ingested_files"]),
+        group_name="ingest",
+        description="Every file an ingest read, with its rows read, loaded and quarantined (written by each ingest).",
+        kinds={"duckdb"},
+    ),
+    dg.AssetSpec(
+        dg.AssetKey(["raw", "quarantine"]),
+        group_name="ingest",
+        description="The rows an ingest rejected, each with its file, line, field and reason.",
+        kinds={"duckdb"},
+    ),
+    dg.AssetSpec(
+        dg.AssetKey(["raw", "resolutions"]),
+        group_name="resolutions",
+        description="The operators' resolutions of exceptions, appended by `recon resolve`.",
+        kinds={"duckdb"},
+    ),
+]
