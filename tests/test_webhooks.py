@@ -24,6 +24,7 @@ from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import ensure_raw_schema, ingest_file, landed_files
 from dagster_project.lib.warehouse import connect
 from dagster_project.lib.webhooks import (
+    DEDUP_RETENTION_DAYS,
     SignatureError,
     WebhookConfigError,
     WebhookStore,
@@ -299,6 +300,29 @@ def test_state_survives_a_restart_and_a_crash_while_landing(home: ReconHome) -> 
     pending.write_bytes(kept + b'{"event_id": "evt_torn"')  # and a line torn by the crash
     again = WebhookStore(home).seal("stripe", "acme_eu")
     assert again == first and landed(home, "stripe_balance_transactions") == [first]
+
+
+def test_event_ids_are_forgotten_after_the_retention(home: ReconHome) -> None:
+    day = 86_400
+    start = 1_800_000_000.0
+    store = WebhookStore(home)
+    txn = [balance_transaction("txn_1")]
+    assert store.accept("stripe", "acme_eu", "evt_old", b"{}", {}, txn, start)
+    assert not store.accept("stripe", "acme_eu", "evt_old", b"{}", {}, txn, start + 3 * day)  # Stripe's retries
+    assert store.accept("stripe", "acme_eu", "evt_recent", b"{}", {}, txn, start + 6 * day)
+    # a week on, the first id is forgotten (in the file too); the recent one is still known
+    later = start + (DEDUP_RETENTION_DAYS + 1) * day
+    assert not store.accept("stripe", "acme_eu", "evt_recent", b"{}", {}, txn, later)
+    seen_file = home.root / "webhooks" / "seen" / "stripe" / "acme_eu.ids"
+    assert [line.split("\t")[0] for line in seen_file.read_text().splitlines()] == ["evt_recent"]
+    restarted = WebhookStore(home)
+    assert not restarted.accept("stripe", "acme_eu", "evt_recent", b"{}", {}, txn, later)
+    assert restarted.accept("stripe", "acme_eu", "evt_old", b"{}", {}, txn, later)
+    # a file of ids written before ids had times: each is as old as the file, so kept for now
+    legacy = home.root / "webhooks" / "seen" / "shopify" / "acme_eu.ids"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text("evt_legacy\n")
+    assert not WebhookStore(home).accept("shopify", "acme_eu", "evt_legacy", b"{}", {}, [], time.time())
 
 
 def test_the_landing_sensor_requests_a_run_for_a_webhook_batch(home: ReconHome) -> None:

@@ -33,7 +33,10 @@ environment: ``RECON_STRIPE_WEBHOOK_SECRET_<PROFILE>``, ``RECON_STRIPE_API_KEY_<
 The receiver never opens the warehouse (DuckDB allows one writing process). Its state lives under
 ``$RECON_HOME/webhooks/``: every accepted event appended to ``journal/<channel>/<profile>/<day>.jsonl``,
 the records waiting for the next micro-batch in ``pending/<channel>/<profile>.jsonl``, the event ids
-seen in ``seen/<channel>/<profile>.ids``; every append is fsynced before the event is acknowledged.
+seen in ``seen/<channel>/<profile>.ids`` (with when each came); every append is fsynced before the
+event is acknowledged. An id is kept for DEDUP_RETENTION_DAYS, longer than Stripe (3 days) or
+Shopify (48 hours) retry an event; a replay after that lands again, and staging keeps one copy of
+each record.
 A micro-batch is written under a name derived from its events, fsynced and landed through
 `land_file` (atomic rename) before its pending records are cleared, so a crash in between lands
 the same file again, which the landing zone recognises as already there.
@@ -79,6 +82,8 @@ DEFAULT_TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 5 << 20
 CHANNEL_SOURCES = {"stripe": "stripe_balance_transactions", "shopify": "shopify_orders"}
 BATCH_SUFFIXES = {"stripe": ".json", "shopify": ".csv"}
+DEDUP_RETENTION_DAYS = 7
+DAY_SECONDS = 86_400
 # events whose object names the balance transactions that moved money (charges, refunds, payouts
 # and their failures, dispute withdrawals and reinstatements); other events are only kept
 STRIPE_BALANCE_EVENTS = frozenset(
@@ -391,7 +396,9 @@ class WebhookStore:
         self.root = home.root / "webhooks"
         self.landing = home.landing
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], set[str]] = {}
+        # event id -> when it came (unix seconds), and when each file of ids was last trimmed
+        self._seen: dict[tuple[str, str], dict[str, float]] = {}
+        self._trimmed: dict[tuple[str, str], float] = {}
         self._pending: dict[tuple[str, str], _Pending] = {}
         for path in sorted((self.root / "pending").glob("*/*.jsonl")):
             key = (path.parent.name, path.stem)
@@ -402,15 +409,37 @@ class WebhookStore:
     def _paths(self, channel: str, profile: str) -> tuple[Path, Path]:
         return self.root / "pending" / channel / f"{profile}.jsonl", self.root / "seen" / channel / f"{profile}.ids"
 
-    def _seen_ids(self, channel: str, profile: str) -> set[str]:
+    def _seen_ids(self, channel: str, profile: str) -> dict[str, float]:
         key = (channel, profile)
         if key not in self._seen:
             pending, seen = self._paths(channel, profile)
-            ids = set(read_lines(seen))
+            ids: dict[str, float] = {}
+            for line in read_lines(seen):
+                event_id, _, received_at = line.partition("\t")
+                # a line without its time was written before ids expired: as old as the file
+                ids[event_id] = float(received_at) if received_at else seen.stat().st_mtime
             # an event whose records were kept but whose id was not yet written down
-            ids |= {json.loads(line)["event_id"] for line in read_lines(pending)}
+            for line in read_lines(pending):
+                event = json.loads(line)
+                ids.setdefault(event["event_id"], event["received_at_unix"])
             self._seen[key] = ids
         return self._seen[key]
+
+    def _trim(self, channel: str, profile: str, now: float) -> None:
+        """Forget the ids older than the retention, at most once a day per file of ids."""
+        key = (channel, profile)
+        if now - self._trimmed.get(key, 0.0) < DAY_SECONDS:
+            return
+        self._trimmed[key] = now
+        seen = self._seen_ids(channel, profile)
+        oldest = now - DEDUP_RETENTION_DAYS * DAY_SECONDS
+        expired = [event_id for event_id, received_at in seen.items() if received_at < oldest]
+        if not expired:
+            return
+        for event_id in expired:
+            del seen[event_id]
+        _, seen_file = self._paths(channel, profile)
+        write_atomically(seen_file, "".join(f"{event_id}\t{at}\n" for event_id, at in seen.items()))
 
     def is_seen(self, channel: str, profile: str, event_id: str) -> bool:
         with self._lock:
@@ -428,6 +457,7 @@ class WebhookStore:
     ) -> bool:
         """Keep an event and its records; False when its id was accepted before."""
         with self._lock:
+            self._trim(channel, profile, received_at)
             seen = self._seen_ids(channel, profile)
             if event_id in seen:
                 return False
@@ -448,8 +478,8 @@ class WebhookStore:
                 state = self._pending.setdefault((channel, profile), _Pending())
                 state.count += 1
                 state.first_received = state.first_received or received_at
-            append_line(seen_file, event_id)
-            seen.add(event_id)
+            append_line(seen_file, f"{event_id}\t{received_at}")
+            seen[event_id] = received_at
             return True
 
     def due(self, now: float, batch_events: int, batch_seconds: float) -> list[tuple[str, str]]:
