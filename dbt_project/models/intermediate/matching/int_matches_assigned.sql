@@ -3,7 +3,9 @@
     round every target proposes its preferred remaining candidate and each expectation accepts
     the target that found it by the best identifier, then the earliest; the losers try again in
     the next round. A target still holding passing candidates when the rounds run out is
-    reported as "several candidates" (var matching_rounds, default 4).
+    reported as "several candidates" (var matching_rounds, default 4). The rounds move the keys
+    and orderings of the passing candidates only; the assigned pairs take their columns (the
+    match rules' results, amounts, rates) from the candidates at the end.
 
     Ahead of the rounds (round 0) come the pairs an operator resolved: a force_match or link in
     the resolutions log matches its expectation with its target unit whatever the match rules
@@ -101,7 +103,13 @@ resolved as (
 
 passing as (
 
-    select candidates.*
+    select
+        candidates.target_unit_id,
+        candidates.expectation_id,
+        candidates.rule_name,
+        candidates.identifier_rank,
+        candidates.preference_of_target,
+        candidates.target_effective_at
     from candidates
     anti join resolved as by_expectation
         on by_expectation.expectation_id = candidates.expectation_id
@@ -145,9 +153,9 @@ proposals_{{ round }} as (
 assigned_{{ round }} as (
 
     select
-        *,
-        {{ round }} as assignment_round,
-        cast(null as varchar) as resolution_id
+        target_unit_id,
+        expectation_id,
+        {{ round }} as assignment_round
     from proposals_{{ round }}
     qualify row_number() over (
         partition by expectation_id
@@ -157,14 +165,27 @@ assigned_{{ round }} as (
 ){{ ',' if not loop.last }}
 {%- endfor %}
 
-, assigned as (
+, assigned_by_rules as (
+
+    {%- for round in range(1, rounds + 1) %}
+    select * from assigned_{{ round }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+assigned as (
 
     select * from resolved
     union all by name
-    {%- for round in range(1, rounds + 1) %}
-    select * from assigned_{{ round }}
-    {{ 'union all by name' if not loop.last }}
-    {%- endfor %}
+    select
+        candidates.* exclude (candidate_id, all_passed, first_failure, failed_checks, rule_priority),
+        assigned_by_rules.assignment_round,
+        cast(null as varchar) as resolution_id
+    from assigned_by_rules
+    inner join candidates
+        on candidates.expectation_id = assigned_by_rules.expectation_id
+        and candidates.target_unit_id = assigned_by_rules.target_unit_id
 
 ),
 
