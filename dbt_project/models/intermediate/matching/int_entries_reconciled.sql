@@ -5,6 +5,13 @@
     exception names the check that failed with its expected and actual values. A member of a
     group shares its group's outcome; its counterpart is the other side's first member, and
     counterpart_count says how many entries the other side holds. -#}
+{#- The outcomes are joined to their entries' facts last. DuckDB's choice of build side, from its
+    estimate of the outcomes (a third of the real count), built the hash tables on the wide
+    outcomes instead of the narrow facts: at 1e6 the model took 23 s with it, 15 s without. -#}
+{{ config(
+    pre_hook="set disabled_optimizers = 'build_side_probe_side'",
+    post_hook="reset disabled_optimizers",
+) }}
 {%- set rules = recon_rules() -%}
 with
 
@@ -235,11 +242,21 @@ source_outcomes as (
 
 ),
 
+unmatched_candidate_members as (
+
+    -- what explains a target entry's outcome when it was not matched (most targets were)
+    select candidate_members.*
+    from candidate_members
+    anti join match_members
+        on match_members.member_entry_id = candidate_members.member_entry_id
+
+),
+
 target_preferred as (
 
     -- the candidate a target entry preferred: an entry belongs to one target unit of one rule
     -- (a lower rule's candidates for it are gone), whose first preference it is
-    select * from candidate_members
+    select * from unmatched_candidate_members
     where preference_of_target = 1
 
 ),
@@ -258,7 +275,7 @@ target_passing as (
         arg_min(candidates.identifier_name, candidates.preference_of_target) as identifier_name,
         arg_min(candidates.identifier_rank, candidates.preference_of_target) as identifier_rank,
         count(*) as passing_candidates
-    from candidate_members as candidates
+    from unmatched_candidate_members as candidates
     left join matches
         on matches.expectation_id = candidates.expectation_id
     where candidates.all_passed
