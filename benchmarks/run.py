@@ -307,11 +307,11 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool, k
         "true_matches": evaluation.true_matches,
         "found_matches": evaluation.found_matches,
         "correct_matches": evaluation.correct_matches,
-        "mistakes": len(evaluation.mistakes),
+        "mistakes": evaluation.wrong,
     }
     log(
         f"n={size}: precision {evaluation.precision:.2%}, recall {evaluation.recall:.2%}, "
-        f"accuracy {evaluation.accuracy:.2%} ({len(evaluation.mistakes)} wrong records)"
+        f"accuracy {evaluation.accuracy:.2%} ({evaluation.wrong} wrong records)"
     )
 
     if not skip_floor:

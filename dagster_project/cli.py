@@ -175,7 +175,7 @@ def cmd_demo(args: argparse.Namespace, home: ReconHome) -> int:
     )
     for mistake in result.mistakes[:10]:
         print(f"  wrong: {mistake}")
-    return 0 if not result.mistakes else 2
+    return 0 if not result.wrong else 2
 
 
 def cmd_ingest(args: argparse.Namespace, home: ReconHome) -> int:

@@ -39,6 +39,35 @@ def test_every_record_reaches_its_true_outcome(demo_home: Path) -> None:
     } <= {c for c, n in injected.items() if n}
 
 
+def test_the_evaluation_finds_a_wrong_outcome(demo_home: Path, tmp_path: Path) -> None:
+    from dagster_project.lib.evaluation import evaluate
+
+    # a ground truth that disagrees on two records: a matched order it says stayed open, and an
+    # exception it puts in another category
+    truth = demo_home / "demo" / "ground_truth.csv"
+    rows = list(csv.DictReader(open(truth)))
+    order = next(r for r in rows if r["side"] == "source" and r["expected_status"] == "matched")
+    exception = next(r for r in rows if r["expected_category"] == "amount_over" and r["side"] == "source")
+    order.update(expected_status="open", expected_counterpart="")
+    exception.update(expected_category="amount_under")
+    altered = tmp_path / "ground_truth.csv"
+    with open(altered, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with _warehouse(demo_home) as connection:
+        right = evaluate(connection, truth)
+        wrong = evaluate(connection, altered)
+    assert (wrong.records, wrong.wrong) == (right.records, 2)
+    assert sorted(m["record_id"] for m in wrong.mistakes) == sorted([order["record_id"], exception["record_id"]])
+    assert (wrong.true_matches, wrong.found_matches, wrong.correct_matches) == (
+        right.true_matches - 1, right.found_matches, right.correct_matches - 1,
+    )  # fmt: skip
+    assert wrong.precision < 1.0 and wrong.recall == 1.0
+    injected, reported, agreed = right.exceptions_by_category["amount_over"]
+    assert wrong.exceptions_by_category["amount_over"] == (injected - 1, reported, agreed - 1)
+
+
 def test_every_flow_reports_how_far_it_got(demo_home: Path) -> None:
     # an order followed its chain to the bank exactly when every leg matched in the ground truth
     truth = list(csv.DictReader(open(demo_home / "demo" / "ground_truth.csv")))

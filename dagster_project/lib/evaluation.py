@@ -82,6 +82,10 @@ left join quarantined
 """
 
 
+# how many wrong records an evaluation keeps to show (all of them are counted)
+MISTAKES_KEPT = 100
+
+
 @dataclass
 class Evaluation:
     records: int
@@ -90,7 +94,12 @@ class Evaluation:
     found_matches: int
     correct_matches: int
     exceptions_by_category: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # the first MISTAKES_KEPT wrong records (by profile, source, record and side)
     mistakes: list[dict] = field(default_factory=list)
+
+    @property
+    def wrong(self) -> int:
+        return self.records - self.correct
 
     @property
     def precision(self) -> float:
@@ -106,48 +115,84 @@ class Evaluation:
 
 
 def evaluate(connection: duckdb.DuckDBPyConnection, ground_truth: Path) -> Evaluation:
-    """Compare every record's outcome with the ground truth written by the generator."""
-    relation = connection.sql(_OUTCOMES_SQL, params=[str(ground_truth)])
-    names = relation.columns
-    rows = [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
-    unexpected = connection.sql(_UNEXPECTED_SQL, params=[str(ground_truth)])
-    rows += [dict(zip(unexpected.columns, row, strict=True)) for row in unexpected.fetchall()]
-    mistakes = [
-        row
-        for row in rows
-        if (row["expected_status"], row["expected_category"], row["expected_counterpart"])
-        != (row["actual_status"], row["actual_category"], row["actual_counterpart"])
-    ]
-    true_pairs = {
-        (row["profile_id"], row["source_name"] + ":" + row["record_id"], row["expected_counterpart"])
-        for row in rows
-        if row["expected_status"] == "matched" and row["side"] == "source"
-    }
-    found = connection.sql(
-        """
+    """Compare every record's outcome with the ground truth written by the generator, in SQL
+    (a large run's ground truth has tens of millions of rows): counts, and a sample of the
+    wrong records."""
+    connection.execute(
+        f"""
+        create or replace temp table evaluated as
         select
-            profile_id,
-            source_name || ':' || source_entry_id,
-            counterpart_source_name || ':' || counterpart_source_entry_id
-        from marts.fct_reconciliation_outcomes
-        where side = 'source' and status = 'matched'
-        """
-    ).fetchall()
-    found_pairs = set(found)
-    categories: dict[str, tuple[int, int, int]] = {}
-    for category in sorted({r["expected_category"] for r in rows} | {r["actual_category"] for r in rows} - {""}):
-        if not category:
-            continue
-        injected = sum(r["expected_category"] == category for r in rows)
-        reported = sum(r["actual_category"] == category for r in rows)
-        agreed = sum(r["expected_category"] == category and r["actual_category"] == category for r in rows)
-        categories[category] = (injected, reported, agreed)
+            *,
+            (expected_status, expected_category, expected_counterpart)
+                is not distinct from (actual_status, actual_category, actual_counterpart) as is_correct
+        from ({_OUTCOMES_SQL} union all by name {_UNEXPECTED_SQL})
+        """,
+        [str(ground_truth), str(ground_truth)],
+    )
+    try:
+        records, correct = connection.execute(
+            "select count(*), count(*) filter (is_correct) from evaluated"
+        ).fetchall()[0]
+        cursor = connection.execute(
+            f"""
+            select * exclude (is_correct) from evaluated
+            where not is_correct
+            order by profile_id, source_name, record_id, side
+            limit {MISTAKES_KEPT}
+            """
+        )
+        names = [column[0] for column in cursor.description]
+        mistakes = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        true_matches, found_matches, correct_matches = connection.execute(
+            """
+            with true_pairs as (
+                select distinct
+                    profile_id,
+                    source_name || ':' || record_id as source,
+                    expected_counterpart as counterpart
+                from evaluated
+                where expected_status = 'matched' and side = 'source'
+            ),
+            found_pairs as (
+                select distinct
+                    profile_id,
+                    source_name || ':' || source_entry_id as source,
+                    counterpart_source_name || ':' || counterpart_source_entry_id as counterpart
+                from marts.fct_reconciliation_outcomes
+                where side = 'source' and status = 'matched'
+            )
+            select
+                (select count(*) from true_pairs),
+                (select count(*) from found_pairs),
+                (select count(*) from (select * from true_pairs intersect select * from found_pairs))
+            """
+        ).fetchall()[0]
+        by_category = connection.execute(
+            """
+            select category, sum(injected), sum(reported), sum(agreed)
+            from (
+                select expected_category as category, 1 as injected, 0 as reported,
+                    cast(actual_category = expected_category as integer) as agreed
+                from evaluated
+                where expected_category <> ''
+                union all
+                select actual_category, 0, 1, 0
+                from evaluated
+                where actual_category <> ''
+            )
+            group by category
+            order by category
+            """
+        ).fetchall()
+    finally:
+        connection.execute("drop table if exists evaluated")
+    categories = {category: (int(i), int(r), int(a)) for category, i, r, a in by_category}
     return Evaluation(
-        records=len(rows),
-        correct=len(rows) - len(mistakes),
-        true_matches=len(true_pairs),
-        found_matches=len(found_pairs),
-        correct_matches=len(true_pairs & found_pairs),
+        records=records,
+        correct=correct,
+        true_matches=true_matches,
+        found_matches=found_matches,
+        correct_matches=correct_matches,
         exceptions_by_category=categories,
         mistakes=mistakes,
     )
