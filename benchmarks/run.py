@@ -307,6 +307,7 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool, k
         "true_matches": evaluation.true_matches,
         "found_matches": evaluation.found_matches,
         "correct_matches": evaluation.correct_matches,
+        "records": evaluation.records,
         "mistakes": evaluation.wrong,
     }
     log(
