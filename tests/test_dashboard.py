@@ -125,6 +125,7 @@ def small_warehouse(path: Path, rows: int) -> None:
         connection.execute("create schema if not exists raw")
         connection.execute("create schema if not exists staging")
         connection.execute("create or replace table marts.fct_things as select range as id from range(?)", [rows])
+        connection.execute("create or replace table marts.fct_ledger_entries as select 1 as ledger_entry_id")
         connection.execute(
             "create or replace table config.currencies as select 'EUR' as currency_code, 2 as minor_units"
         )
