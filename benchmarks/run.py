@@ -1,6 +1,6 @@
 """Benchmark harness: generate, ingest, reconcile (dbt build) and a hand-written SQL floor.
 
-    .venv/bin/python benchmarks/run.py --sizes 10000 100000 [--days 5] [--skip-floor] [--keep]
+    .venv/bin/python benchmarks/run.py --sizes 10000 100000 [--days 5] [--skip-floor] [--daily] [--keep]
 
 Each size runs in its own subprocess (internal mode `--one N`) with its own fresh RECON_HOME,
 so every size gets a clean warehouse and its own peak-memory measurement. Results are printed
@@ -229,13 +229,15 @@ def stage_record(s: Stage) -> dict[str, Any]:
     return {**asdict(s), "rows_per_second": s.rows_per_second, "seconds": round(s.seconds, 3)}
 
 
-def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool, keep: bool) -> dict[str, Any]:
-    """Generate, ingest, reconcile, evaluate and (unless skipped) run the floor for one size.
+def run_one(size: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Generate, ingest, reconcile, evaluate, (unless skipped) run the floor and (if asked) run
+    the last day again as the nightly schedule would, for one size.
     The generated files are removed once ingested, unless kept (the warehouse holds their rows,
     and at 1e7 they take 13 GB); the ground truth stays."""
     from dagster_project.lib.home import ReconHome
 
-    home = ReconHome(home_dir.resolve()).activate()  # before any other product import
+    home = ReconHome(args.home.resolve()).activate()  # before any other product import
+    days, seed = args.days, args.seed
 
     from dagster_project.lib.demo_data import generate_demo_data
     from dagster_project.lib.evaluation import evaluate
@@ -266,7 +268,7 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool, k
             rows_read += ingested.rows_read
             rows_loaded += ingested.rows_loaded
     stages.append(Stage("ingest", time.perf_counter() - started, rows_read, peak_rss_mb()))
-    if not keep:
+    if not args.keep:
         for _, _, path in dataset.files:
             path.unlink()
     result.update(raw_rows_read=rows_read, raw_rows_loaded=rows_loaded)
@@ -315,7 +317,7 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool, k
         f"accuracy {evaluation.accuracy:.2%} ({evaluation.wrong} wrong records)"
     )
 
-    if not skip_floor:
+    if not args.skip_floor:
         log(f"n={size}: floor, best of {FLOOR_REPEATS}")
         with connect(home.warehouse) as connection:  # with the project's UDFs
             reset_peak_rss()
@@ -326,6 +328,26 @@ def run_one(size: int, home_dir: Path, days: int, seed: int, skip_floor: bool, k
             by_rule = {row[0]: dict(zip(columns[1:], row[1:], strict=True)) for row in cursor.fetchall()}
         result["floor"] = {"runs_seconds": runs, "rules": by_rule}
         result["reconcile_over_floor"] = reconcile.seconds / best if best > 0 else None
+
+    if args.daily:
+        # the nightly schedule's run of one day (the last) over the history already reconciled:
+        # what a day costs when the history is this size
+        last = dataset.last_day
+        variables = window_vars(last, last + timedelta(days=1))
+        log(f"n={size}: daily run, dbt build --vars {json.dumps(variables)}")
+        command = [str(DBT), "build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
+        command += ["--profiles-dir", str(DBT_PROJECT)]
+        output = home.dbt_logs / "benchmark_daily.out"
+        with connect(home.warehouse, read_only=True) as connection:
+            day_entries = connection.execute(
+                "select count(*) from intermediate.int_entries_unioned where business_date = ?", [last]
+            ).fetchall()[0][0]
+        returncode, seconds, peak = run_measured(command, DBT_PROJECT, home.environment(), output)
+        stages.append(Stage("daily run (last day)", seconds, day_entries, peak))
+        result["daily_returncode"] = returncode
+        result["daily_over_reconcile"] = seconds / reconcile.seconds
+        if returncode != 0:
+            log(f"n={size}: the daily run's dbt build exited {returncode}; its output: {output}")
 
     result["stages"] = [stage_record(s) for s in stages]
     return result
@@ -346,6 +368,8 @@ def run_size(size: int, home_dir: Path, args: argparse.Namespace) -> dict[str, A
         command.append("--skip-floor")
     if args.keep:
         command.append("--keep")
+    if args.daily:
+        command.append("--daily")
     started = time.perf_counter()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)  # rusage of this child and its descendants
@@ -410,6 +434,8 @@ def summary_line(result: dict[str, Any]) -> str:
         parts.append(f"dbt: {len(failures)} failed (first {failures[0]}), {skipped} skipped")
     if result.get("reconcile_over_floor"):
         parts.append(f"reconcile/floor = {result['reconcile_over_floor']:,.1f}x")
+    if result.get("daily_over_reconcile"):
+        parts.append(f"daily run/reconcile = {result['daily_over_reconcile']:.2f}")
     models = [(n, t) for n, t in result["dbt_nodes"].items() if t["kind"] == "model"]
     slowest = sorted(models, key=lambda item: -item[1]["seconds"])[:3]
     parts.append("slowest dbt models " + ", ".join(f"{n} {t['seconds']:.1f}s" for n, t in slowest))
@@ -429,6 +455,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-floor", action="store_true", help="do not run the SQL floor")
+    parser.add_argument("--daily", action="store_true", help="then run the last day again, as the nightly schedule")
     parser.add_argument("--keep", action="store_true", help="keep the temporary homes and the generated files")
     parser.add_argument("--home", type=Path, help="base directory for the homes (default: /tmp)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size
@@ -440,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.one is not None:
         try:
-            result = run_one(args.one, args.home, args.days, args.seed, args.skip_floor, args.keep)
+            result = run_one(args.one, args)
         except Exception as error:  # reported as this size's error, the other sizes go on
             first_line = (str(error).splitlines() or [""])[0]
             result = {"size": args.one, "error": f"{type(error).__name__}: {first_line}"}
