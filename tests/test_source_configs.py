@@ -317,7 +317,8 @@ def test_a_file_not_in_the_declared_encoding_is_rejected(tmp_path: Path) -> None
     source = load_source_file(_config(tmp_path, "payments", text))
     path = tmp_path / "payments.csv"
     path.write_bytes("Payer\nZo\xeb\n".encode("latin-1"))
-    with pytest.raises(FileRejected, match=r"payments.csv: line 2 is not UTF-8 text \(invalid continuation byte at byte 8\)"):
+    message = r"payments.csv: line 2 is not UTF-8 text \(invalid continuation byte at byte 8\)"
+    with pytest.raises(FileRejected, match=message):
         _parse(path, source)
 
 
