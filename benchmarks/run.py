@@ -229,11 +229,19 @@ def stage_record(s: Stage) -> dict[str, Any]:
     return {**asdict(s), "rows_per_second": s.rows_per_second, "seconds": round(s.seconds, 3)}
 
 
+def dbt_build(variables: dict[str, str]) -> list[str]:
+    """The `dbt build` of a run window: models, seeds and data tests (unit tests run in `make test`)."""
+    return [
+        str(DBT), "build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test",
+        "--profiles-dir", str(DBT_PROJECT),
+    ]  # fmt: skip
+
+
 def run_one(size: int, args: argparse.Namespace) -> dict[str, Any]:
     """Generate, ingest, reconcile, evaluate, (unless skipped) run the floor and (if asked) run
     the last day again as the nightly schedule would, for one size.
-    The generated files are removed once ingested, unless kept (the warehouse holds their rows,
-    and at 1e7 they take 13 GB); the ground truth stays."""
+    The generated files are removed once ingested, unless kept (the warehouse holds their rows;
+    at 1e6 they take 1.3 GB); the ground truth stays."""
     from dagster_project.lib.home import ReconHome
 
     home = ReconHome(args.home.resolve()).activate()  # before any other product import
@@ -275,8 +283,7 @@ def run_one(size: int, args: argparse.Namespace) -> dict[str, Any]:
 
     variables = window_vars(dataset.first_day, dataset.last_day + timedelta(days=1))
     log(f"n={size}: dbt build --vars {json.dumps(variables)}")
-    command = [str(DBT), "build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
-    command += ["--profiles-dir", str(DBT_PROJECT)]
+    command = dbt_build(variables)
     output = home.dbt_logs / "benchmark_build.out"
     returncode, seconds, dbt_peak = run_measured(command, DBT_PROJECT, home.environment(), output)
     reconcile = Stage("reconcile", seconds, rows_loaded, dbt_peak)
@@ -335,8 +342,7 @@ def run_one(size: int, args: argparse.Namespace) -> dict[str, Any]:
         last = dataset.last_day
         variables = window_vars(last, last + timedelta(days=1))
         log(f"n={size}: daily run, dbt build --vars {json.dumps(variables)}")
-        command = [str(DBT), "build", "--vars", json.dumps(variables), "--exclude-resource-type", "unit_test"]
-        command += ["--profiles-dir", str(DBT_PROJECT)]
+        command = dbt_build(variables)
         output = home.dbt_logs / "benchmark_daily.out"
         with connect(home.warehouse, read_only=True) as connection:
             day_entries = connection.execute(
