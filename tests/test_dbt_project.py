@@ -59,11 +59,18 @@ def test_house_style(manifest: dict) -> None:
             problems.append(f"{name}: staging built on staging")
         if not model["description"].strip():
             problems.append(f"{name}: no description")
-        keys = tested_columns.get(model["unique_id"], set())
+        # a view read by one model may leave its key to that model, which stores the rows
+        key_model = model["config"].get("meta", {}).get("key_tested_in", name)
+        key_node = next((n for n in models if n["name"] == key_model), None)
+        if key_model != name and (model["config"]["materialized"] != "view" or key_node is None):
+            problems.append(f"{name}: only a view leaves its key to a model it feeds ({key_model})")
+        keys = tested_columns.get(key_node["unique_id"] if key_node else "", set())
         unique = {k.split(":", 1)[1] for k in keys if k.startswith("unique:")}
         not_null = {k.split(":", 1)[1] for k in keys if k.startswith("not_null:")}
         if not unique & not_null:
             problems.append(f"{name}: no primary key tested unique and not_null")
+        if key_node is not None and key_node is not model and model["unique_id"] not in key_node["depends_on"]["nodes"]:
+            problems.append(f"{name}: {key_model} does not read it")
     assert problems == []
 
 

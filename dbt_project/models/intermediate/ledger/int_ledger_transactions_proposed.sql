@@ -25,7 +25,12 @@
     source account (the processor's clearing), which its group's payout then leaves even.
 
     Balanced per currency by construction: each leg below is a pair of one debit and one credit
-    of the same amount in one currency. -#}
+    of the same amount in one currency.
+
+    A view: its one reader, fct_ledger_entry_versions, stores what it appends, so the millions of
+    proposed entries of a run are never written twice (at a million orders, writing them took
+    longer than computing them). -#}
+{{ config(materialized='view') }}
 {%- set booking_rules = recon_rules() | selectattr('member_postings') | list -%}
 with
 
@@ -114,7 +119,15 @@ transactions as (
         source_currency <> target_currency as is_cross_currency,
         -- what settled beyond the expected value (negative: short of it), in the target's currency
         target_amount_minor - reference_amount_minor as difference_minor,
-        case when direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end as opposite_direction
+        case when direction = 'DEBIT' then 'CREDIT' else 'DEBIT' end as opposite_direction,
+        -- every entry follows from these fields, so they identify the transaction's state
+        md5(
+            concat_ws(
+                '|', status, source_account_id, target_account_id, direction, target_entry_id,
+                source_amount_minor, source_currency, target_amount_minor, target_currency,
+                reference_amount_minor, fee_minor, fx_rate
+            )
+        ) as version_hash
     from (
         select * from expected_states
         union all
@@ -189,14 +202,7 @@ select
     fx_rate,
     effective_at,
     event_date,
-    -- every entry follows from these fields, so they identify the transaction's state
-    md5(
-        concat_ws(
-            '|', status, source_account_id, target_account_id, direction, target_entry_id,
-            source_amount_minor, source_currency, target_amount_minor, target_currency,
-            reference_amount_minor, fee_minor, fx_rate
-        )
-    ) as version_hash
+    version_hash
 from legs
 
 ),

@@ -9,10 +9,7 @@
     estimate of the outcomes (a third of the real count), built the hash tables on the wide
     outcomes instead of the narrow facts: profiled at 1e6, the query took 23 s with it and 15 s
     without. -#}
-{{ config(
-    pre_hook="set disabled_optimizers = 'build_side_probe_side'",
-    post_hook="reset disabled_optimizers",
-) }}
+{{ keep_join_build_sides() }}
 {%- set rules = recon_rules() -%}
 with
 

@@ -1,6 +1,9 @@
 {#- One row per match: which expectation was consumed by which target, under which rule, found
     by which identifier, and the value of every match rule. A side that is a group (many-to-one
     sources, one-to-many targets) is named by its first member, with its member count and sum. -#}
+{#- Both sides' entries are joined by hash tables built on the entries: profiled at 1e6, DuckDB's
+    own choice of build sides took 3.6 s, these 1.9 s. -#}
+{{ keep_join_build_sides() }}
 with
 
 matches as (
