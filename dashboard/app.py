@@ -6,6 +6,7 @@ snapshot, never from the warehouse itself (a run may be writing it).
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import astuple
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +76,12 @@ def balances(path: str, version: int, account_id: str, as_of: date, known_at: da
             data.account_balance(connection, account_id, as_of, known_at),
             data.account_daily_balances(connection, account_id),
         )
+
+
+@st.cache_data(max_entries=16)
+def chain_flows(path: str, version: int, filters: tuple, entry_type: str) -> pd.DataFrame:
+    with snapshot_connection(Path(path)) as connection:
+        return data.chain_flows(connection, data.Filters(*filters), entry_type)
 
 
 @st.cache_data(max_entries=16)
@@ -455,7 +462,14 @@ with chains_tab:
         st.subheader("Where unfinished flows are")
         table(data.chain_stops(loaded, filters, entry_type), f"chain_stops_{entry_type}", key="chain_stops")
         st.subheader("Flows")
-        table(data.chain_flows(loaded, filters, entry_type), f"chains_{entry_type}", key="chains")
+        flows = chain_flows(str(snapshot), version, astuple(filters), entry_type)
+        total = data.flow_count(loaded, filters, entry_type)
+        if total > len(flows):
+            st.caption(
+                f"The first {len(flows):,} of {total:,} flows: those that stopped, then those waiting, "
+                "oldest first. `recon chains` lists them all."
+            )
+        table(flows, f"chains_{entry_type}", key="chains")
 
 # ---- balances ----------------------------------------------------------------------------
 

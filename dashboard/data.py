@@ -67,6 +67,26 @@ class Filters:
             mask &= frame["business_date"] <= self.end
         return frame[mask].reset_index(drop=True)
 
+    def sql(self, table: str) -> tuple[str, list[Any]]:
+        """The same selection as a SQL ``where`` clause (possibly empty) over ``table``'s
+        organization_id, merchant_id, profile_id, currency and business_date, with its
+        parameters."""
+        clauses, params = [], []
+        for column, value in (
+            ("organization_id", self.organization),
+            ("merchant_id", self.merchant),
+            ("profile_id", self.profile),
+            ("currency", self.currency),
+        ):
+            if value is not None:
+                clauses.append(f"{table}.{column} = ?")
+                params.append(value)
+        for operator, day in ((">=", self.start), ("<=", self.end)):
+            if day is not None:
+                clauses.append(f"{table}.business_date {operator} ?")
+                params.append(day)
+        return (" where " + " and ".join(clauses)) if clauses else "", params
+
 
 @dataclass(frozen=True)
 class DashboardData:
@@ -79,7 +99,7 @@ class DashboardData:
     rules: pd.DataFrame  # rule_name, source and target account names
     daily: pd.DataFrame  # queries.daily_status
     exceptions: pd.DataFrame  # queries.exceptions, with organization and merchant
-    chains: pd.DataFrame  # queries.chains, with organization and merchant
+    chains: pd.DataFrame  # queries.chain_groups (flows counted, not listed), with organization and merchant
     accounts: pd.DataFrame  # ledger.accounts
     quarantined: int
     business_dates: list[date] = field(default_factory=list)
@@ -135,8 +155,20 @@ def load(connection: duckdb.DuckDBPyConnection, path: Path) -> DashboardData:
     )
     chains = _with_tenancy(
         _frame(
-            queries.chains(connection, business_date=None, profile=None, status=None),
-            ["profile_id", "business_date", "entry_type", "legs_completed", "legs", "chain_status", "currency"],
+            queries.chain_groups(connection),
+            [
+                "profile_id",
+                "business_date",
+                "entry_type",
+                "legs_completed",
+                "legs",
+                "chain_status",
+                "stopped_at_rule",
+                "exception_category",
+                "currency",
+                "flows",
+                "amount",
+            ],
         ),
         profiles,
     )
@@ -458,20 +490,20 @@ def funnel(data: DashboardData, filters: Filters, entry_type: str = "order") -> 
     payout -> bank credit), per channel (the account the first leg settles in): how many flows
     reached each step, and the share of those that started."""
     columns = ["channel", "step", "reached", "flows", "share", "waiting_here", "stopped_here"]
-    flows = filters.apply(data.chains)
-    flows = flows[flows["entry_type"] == entry_type]
-    if flows.empty:
+    groups = filters.apply(data.chains)
+    groups = groups[groups["entry_type"] == entry_type]
+    if groups.empty:
         return pd.DataFrame(columns=columns)
     target = dict(zip(data.rules["rule_name"], data.rules["target_account_name"], strict=True))
-    flows = flows.assign(
+    groups = groups.assign(
         channel=[
             target.get(_first_rule(legs, stop) or "", "(no rule)")
-            for legs, stop in zip(flows["legs"], flows["stopped_at_rule"], strict=True)
+            for legs, stop in zip(groups["legs"], groups["stopped_at_rule"], strict=True)
         ]
     )
     out = []
-    for channel, group in flows.groupby("channel", sort=True):
-        started = len(group)
+    for channel, group in groups.groupby("channel", sort=True):
+        started = int(group["flows"].sum())
         paths = [legs.split(" > ") if isinstance(legs, str) and legs else [] for legs in group["legs"]]
         deepest = max((len(path) for path in paths), default=0)
         for step in range(deepest + 1):
@@ -481,15 +513,16 @@ def funnel(data: DashboardData, filters: Filters, entry_type: str = "order") -> 
                 rule = next(path[step - 1] for path in paths if len(path) >= step)
                 reached = target.get(rule, rule)
             at_step = group[group["legs_completed"] == step]
+            flows = int(group.loc[group["legs_completed"] >= step, "flows"].sum())
             out.append(
                 {
                     "channel": channel,
                     "step": step,
                     "reached": reached,
-                    "flows": int((group["legs_completed"] >= step).sum()),
-                    "share": round(int((group["legs_completed"] >= step).sum()) / started, 4),
-                    "waiting_here": int((at_step["chain_status"] == "waiting").sum()),
-                    "stopped_here": int((at_step["chain_status"] == "stopped").sum()),
+                    "flows": flows,
+                    "share": round(flows / started, 4),
+                    "waiting_here": int(at_step.loc[at_step["chain_status"] == "waiting", "flows"].sum()),
+                    "stopped_here": int(at_step.loc[at_step["chain_status"] == "stopped", "flows"].sum()),
                 }
             )
     return pd.DataFrame(out, columns=columns)
@@ -498,9 +531,9 @@ def funnel(data: DashboardData, filters: Filters, entry_type: str = "order") -> 
 def chain_stops(data: DashboardData, filters: Filters, entry_type: str = "order") -> pd.DataFrame:
     """Where unfinished flows wait or stopped, with the money they carry per currency."""
     columns = ["chain_status", "stopped_at_rule", "exception_category", "currency", "flows", "amount"]
-    flows = filters.apply(data.chains)
-    flows = flows[(flows["entry_type"] == entry_type) & (flows["chain_status"] != "complete")]
-    if flows.empty:
+    groups = filters.apply(data.chains)
+    groups = groups[(groups["entry_type"] == entry_type) & (groups["chain_status"] != "complete")]
+    if groups.empty:
         return pd.DataFrame(columns=columns)
     out = [
         {
@@ -508,21 +541,46 @@ def chain_stops(data: DashboardData, filters: Filters, entry_type: str = "order"
             "stopped_at_rule": rule,
             "exception_category": category if category == category else None,
             "currency": currency,
-            "flows": len(group),
+            "flows": int(group["flows"].sum()),
             "amount": str(sum((to_decimal(a) for a in group["amount"]), Decimal(0))),
         }
-        for (status, rule, category, currency), group in flows.groupby(
+        for (status, rule, category, currency), group in groups.groupby(
             ["chain_status", "stopped_at_rule", "exception_category", "currency"], dropna=False
         )
     ]
     return pd.DataFrame(out, columns=columns).sort_values(["chain_status", "flows"], ascending=[True, False])
 
 
-def chain_flows(data: DashboardData, filters: Filters, entry_type: str | None = None) -> pd.DataFrame:
-    flows = filters.apply(data.chains)
+def flow_count(data: DashboardData, filters: Filters, entry_type: str | None = None) -> int:
+    """How many flows (starting with ``entry_type``, or any) the filters keep."""
+    groups = filters.apply(data.chains)
     if entry_type is not None:
-        flows = flows[flows["entry_type"] == entry_type]
-    return flows.reset_index(drop=True)
+        groups = groups[groups["entry_type"] == entry_type]
+    return int(groups["flows"].sum())
+
+
+FLOWS_LISTED = 1000
+
+
+def chain_flows(
+    connection: duckdb.DuckDBPyConnection, filters: Filters, entry_type: str | None = None, limit: int = FLOWS_LISTED
+) -> pd.DataFrame:
+    """The first ``limit`` flows the filters keep, read from the snapshot on demand (a warehouse
+    holds a flow per order): the ones that stopped first, then those waiting, the oldest first.
+    `recon chains` lists them all."""
+    where, params = filters.sql("chains")
+    if entry_type is not None:
+        where += (" and " if where else " where ") + "chains.entry_type = ?"
+        params.append(entry_type)
+    found = queries.chain_listing(
+        connection,
+        where,
+        params,
+        order_by="""case chain_status when 'stopped' then 0 when 'waiting' then 1 else 2 end,
+            business_date, profile_id, source_name, source_entry_id""",
+        limit=limit,
+    )
+    return _frame(found, ["profile_id", "business_date", "record_id", "entry_type", "legs", "chain_status"])
 
 
 # ---- balances ----------------------------------------------------------------------------

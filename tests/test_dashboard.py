@@ -375,6 +375,55 @@ def test_figures_equal_the_marts(demo_home: Path, demo_data: data.DashboardData,
         "bank",
     ]
 
+    # where unfinished flows are: counts and exact amounts per stop, from the counted flows
+    units = minor_units(demo_home)
+    expected_stops = {
+        (status, rule, currency): (count, Decimal(amount_minor).scaleb(-units[currency]))
+        for status, rule, currency, count, amount_minor in query(
+            demo_home,
+            """
+            select chain_status, stopped_at_rule, currency, count(*), sum(amount_minor)
+            from marts.mart_chain_progress
+            where entry_type = 'order' and chain_status <> 'complete' and ($1 is null or profile_id = $1)
+            group by all
+            """,
+            [profile],
+        )
+    }
+    found_stops: dict[tuple, tuple[int, Decimal]] = {}
+    for row in data.chain_stops(demo_data, filters).to_dict("records"):
+        key = (row["chain_status"], row["stopped_at_rule"], row["currency"])
+        count, amount = found_stops.get(key, (0, Decimal(0)))
+        found_stops[key] = (count + row["flows"], amount + Decimal(row["amount"]))
+    assert found_stops == expected_stops and expected_stops
+
+
+def test_the_flows_listed_are_the_filtered_first_ones(demo_home: Path, demo_data: data.DashboardData) -> None:
+    profile, first_day = query(
+        demo_home, "select profile_id, min(business_date) from marts.mart_chain_progress group by all limit 1"
+    )[0]
+    filters = data.Filters(profile=profile, start=first_day, end=first_day)
+    kept = query(
+        demo_home,
+        """
+        select count(*), count(*) filter (where chain_status = 'stopped')
+        from marts.mart_chain_progress
+        where profile_id = ? and business_date = ? and entry_type = 'order'
+        """,
+        [profile, first_day],
+    )[0]
+    assert data.flow_count(demo_data, filters, "order") == kept[0]
+    total, stopped = kept
+    assert 0 < stopped < stopped + 2 < total
+    with open_snapshot(snapshot_of(demo_home)) as connection:
+        listed = data.chain_flows(connection, filters, "order", limit=stopped + 2)
+        everything = data.chain_flows(connection, filters, "order", limit=total + 1)
+    assert len(listed) == stopped + 2 and len(everything) == total
+    assert set(everything["profile_id"]) == {profile} and set(everything["business_date"]) == {first_day}
+    # the flows that stopped come first
+    assert list(listed["chain_status"][:stopped]) == ["stopped"] * stopped
+    assert "stopped" not in set(listed["chain_status"][stopped:])
+
 
 def test_drilldown_and_balances_equal_the_marts(demo_home: Path, demo_data: data.DashboardData) -> None:
     # the daily figure with the most exceptions: its entries, and their outcomes, add up to it

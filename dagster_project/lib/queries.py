@@ -207,6 +207,19 @@ def chains(
 ) -> list[dict[str, Any]]:
     """How far each flow (an order, a refund) got along its chain of rules, and where it stopped."""
     where, params = _filters(business_date=business_date, profile_id=profile, chain_status=status)
+    return chain_listing(connection, where, params)
+
+
+def chain_listing(
+    connection: duckdb.DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    *,
+    order_by: str = "profile_id, business_date, source_name, source_entry_id",
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The flows of ``mart_chain_progress`` (as ``chains``) that ``where`` keeps, in ``order_by``,
+    at most ``limit`` of them."""
     return rows(
         connection,
         f"""
@@ -226,9 +239,41 @@ def chains(
         from marts.mart_chain_progress as chains
         left join config.currencies on currencies.currency_code = chains.currency
         {where}
-        order by profile_id, business_date, source_name, source_entry_id
+        order by {order_by}
+        {"" if limit is None else f"limit {int(limit)}"}
         """,
         params,
+    )
+
+
+def chain_groups(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The flows counted by where they got: one row per profile, business date, entry type, path
+    of rules, status, stop and currency, with how many flows and the sum of their amounts."""
+    return rows(
+        connection,
+        f"""
+        select
+            groups.* exclude (amount_minor),
+            {_amount("groups.amount_minor")} as amount
+        from (
+            select
+                profile_id,
+                business_date,
+                entry_type,
+                legs_completed,
+                array_to_string(rule_path, ' > ') as legs,
+                chain_status,
+                stopped_at_rule,
+                exception_category,
+                currency,
+                count(*) as flows,
+                sum(amount_minor) as amount_minor
+            from marts.mart_chain_progress
+            group by all
+        ) as groups
+        left join config.currencies on currencies.currency_code = groups.currency
+        order by profile_id, business_date, entry_type, legs, chain_status, stopped_at_rule, exception_category
+        """,
     )
 
 
