@@ -34,7 +34,8 @@
 {%- set booking_rules = recon_rules() | selectattr('member_postings') | list -%}
 with
 
-expectations as (
+-- read by each reader with its own filters and columns, not copied whole first
+expectations as not materialized (
 
     select * from {{ ref('int_expectations_created') }}
 
@@ -46,7 +47,7 @@ matches as (
 
 ),
 
-entries as (
+entries as not materialized (
 
     select * from {{ ref('int_entries_unioned') }}
 

@@ -13,9 +13,10 @@
 {%- set rules = recon_rules() -%}
 with
 
-entries as (
+entries as not materialized (
 
-    -- every column, since rules may filter targets on any of them
+    -- every column, since rules may filter targets on any of them (each reader reads the table
+    -- with its own filters and columns)
     select * from {{ ref('int_entries_unioned') }}
 
 ),

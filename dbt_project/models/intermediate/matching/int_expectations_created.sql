@@ -4,11 +4,13 @@
     (and currency) make one expectation together: a group, matched as one entry whose amount is
     the sum of its members', whose dates are its latest member's and whose other fields are its
     first member's. The identifier values are computed once, here. -#}
+{#- Each rule reads its entries straight from the table (`not materialized`), with its own
+    filters and columns, rather than from one shared copy of every column. -#}
 {%- set rules = recon_rules() -%}
 {%- set identifier_count = recon_identifier_count() -%}
 with
 
-entries as (
+entries as not materialized (
 
     select * from {{ ref('int_entries_unioned') }}
     where is_reconcilable

@@ -5,10 +5,15 @@
     evaluated on each candidate pair, keeping expected and actual values so the decision can be
     explained. A group takes part as one entry: the sum of its members' amounts, its latest
     member's dates, its first member's other fields. -#}
+{#- Each rule reads the entries it needs straight from the table (`not materialized`), with its
+    own filters and columns, and each identifier joins its own rule's expectation sources only.
+    Profiled at 1e6 under a tenth of the machine's memory (as 1e7 runs under all of it): 43 s
+    with one shared copy of the entries and every rule's sources in each join, 21 s like this;
+    14 s and 11 s in full memory. -#}
 {%- set rules = recon_rules() -%}
 with
 
-entries as (
+entries as not materialized (
 
     select * from {{ ref('int_entries_unioned') }}
     where is_reconcilable
@@ -255,6 +260,7 @@ candidates_{{ rule_loop.index }}_{{ loop.index }} as (
     {%- else %}
     inner join expectation_sources as source
         on source.expectation_id = expectation.expectation_id
+        and source.rule_name = '{{ rule.name }}'
     {%- endif %}
     where not list_contains(target.target_member_entry_ids, source.entry_id)
 

@@ -18,7 +18,7 @@ expectations as (
 
 ),
 
-entries as (
+entries as not materialized (
 
     select * from {{ ref('int_entries_unioned') }}
 
