@@ -28,8 +28,8 @@
     of the same amount in one currency.
 
     A view: its one reader, fct_ledger_entry_versions, stores what it appends, so the millions of
-    proposed entries of a run are never written twice (at a million orders, writing them took
-    longer than computing them). -#}
+    proposed entries of a run are never written twice (at a million orders, writing them to the
+    warehouse took as long as computing them). -#}
 {{ config(materialized='view') }}
 {%- set booking_rules = recon_rules() | selectattr('member_postings') | list -%}
 with
