@@ -208,6 +208,14 @@ def test_matches_and_status_listings(demo_home: Path) -> None:
     assert all(r["entries"] == r["matched"] + r["open"] + r["exceptions"] for r in orders)
     quarantine = json.loads(recon(demo_home, "quarantine", "--format", "json").stdout)
     assert {q["field"] for q in quarantine} >= {"Total", "Currency", "amount"}
+    stopped = json.loads(
+        recon(demo_home, "chains", "--date", "2026-11-01", "--status", "stopped", "--format", "json").stdout
+    )
+    # flows of that day that stopped, each where and why, in record order per profile
+    assert stopped and {(r["business_date"], r["chain_status"]) for r in stopped} == {("2026-11-01", "stopped")}
+    assert all(r["stopped_at_rule"] and r["exception_category"] for r in stopped)
+    listed = [(r["profile_id"], r["source_name"], r["record_id"]) for r in stopped]
+    assert listed == sorted(listed)
 
 
 def test_bad_arguments_get_clear_errors(demo_home: Path) -> None:

@@ -202,6 +202,12 @@ def files(connection: duckdb.DuckDBPyConnection, *, profile: str | None) -> list
     )
 
 
+# how far a flow of mart_chain_progress got, and where it stopped
+_CHAIN_PROGRESS = (
+    "legs_completed, array_to_string(rule_path, ' > ') as legs, chain_status, stopped_at_rule, exception_category"
+)
+
+
 def chains(
     connection: duckdb.DuckDBPyConnection, *, business_date: date | None, profile: str | None, status: str | None
 ) -> list[dict[str, Any]]:
@@ -229,11 +235,7 @@ def chain_listing(
             source_name,
             source_entry_id as record_id,
             entry_type,
-            legs_completed,
-            array_to_string(rule_path, ' > ') as legs,
-            chain_status,
-            stopped_at_rule,
-            exception_category,
+            {_CHAIN_PROGRESS},
             {_amount("amount_minor")} as amount,
             chains.currency
         from marts.mart_chain_progress as chains
@@ -260,11 +262,7 @@ def chain_groups(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                 profile_id,
                 business_date,
                 entry_type,
-                legs_completed,
-                array_to_string(rule_path, ' > ') as legs,
-                chain_status,
-                stopped_at_rule,
-                exception_category,
+                {_CHAIN_PROGRESS},
                 currency,
                 count(*) as flows,
                 sum(amount_minor) as amount_minor
