@@ -10,6 +10,7 @@ as Decimal per currency and never across currencies. Floats appear only where a 
 bar's height.
 """
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +38,9 @@ def default_snapshot() -> Path:
     return snapshot_path(ReconHome.from_env().warehouse)
 
 
+_COMPARISONS = {"=": operator.eq, ">=": operator.ge, "<=": operator.le}
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the sidebar selects; None is every value. Dates are business dates, inclusive."""
@@ -48,44 +52,35 @@ class Filters:
     start: date | None = None
     end: date | None = None
 
+    def conditions(self, *, dates: bool = True, currency: bool = True) -> list[tuple[str, str, Any]]:
+        """What the selection fixes, as (column, comparison, value): the tenancy levels chosen
+        and, when asked, the currency and the business dates."""
+        chosen = [
+            ("organization_id", "=", self.organization),
+            ("merchant_id", "=", self.merchant),
+            ("profile_id", "=", self.profile),
+        ]
+        if currency:
+            chosen.append(("currency", "=", self.currency))
+        if dates:
+            chosen += [("business_date", ">=", self.start), ("business_date", "<=", self.end)]
+        return [condition for condition in chosen if condition[2] is not None]
+
     def apply(self, frame: pd.DataFrame, *, dates: bool = True, currency: bool = True) -> pd.DataFrame:
         """The rows of ``frame`` (with organization_id, merchant_id, profile_id and, when asked,
         business_date and currency columns) that these filters keep."""
         mask = pd.Series(True, index=frame.index)
-        for column, value in (
-            ("organization_id", self.organization),
-            ("merchant_id", self.merchant),
-            ("profile_id", self.profile),
-        ):
-            if value is not None:
-                mask &= frame[column] == value
-        if currency and self.currency is not None:
-            mask &= frame["currency"] == self.currency
-        if dates and self.start is not None:
-            mask &= frame["business_date"] >= self.start
-        if dates and self.end is not None:
-            mask &= frame["business_date"] <= self.end
+        for column, comparison, value in self.conditions(dates=dates, currency=currency):
+            mask &= _COMPARISONS[comparison](frame[column], value)
         return frame[mask].reset_index(drop=True)
 
     def sql(self, table: str) -> tuple[str, list[Any]]:
         """The same selection as a SQL ``where`` clause (possibly empty) over ``table``'s
         organization_id, merchant_id, profile_id, currency and business_date, with its
         parameters."""
-        clauses, params = [], []
-        for column, value in (
-            ("organization_id", self.organization),
-            ("merchant_id", self.merchant),
-            ("profile_id", self.profile),
-            ("currency", self.currency),
-        ):
-            if value is not None:
-                clauses.append(f"{table}.{column} = ?")
-                params.append(value)
-        for operator, day in ((">=", self.start), ("<=", self.end)):
-            if day is not None:
-                clauses.append(f"{table}.business_date {operator} ?")
-                params.append(day)
-        return (" where " + " and ".join(clauses)) if clauses else "", params
+        chosen = self.conditions()
+        clauses = [f"{table}.{column} {comparison} ?" for column, comparison, _ in chosen]
+        return (" where " + " and ".join(clauses)) if clauses else "", [value for _, _, value in chosen]
 
 
 @dataclass(frozen=True)
