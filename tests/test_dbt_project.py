@@ -41,6 +41,8 @@ def test_house_style(manifest: dict) -> None:
     for test in tests:
         metadata = test.get("test_metadata") or {}
         column = test.get("column_name")
+        if metadata.get("name") == "unique_combination":  # a key of several columns
+            column = ",".join(metadata["kwargs"]["columns"])
         for parent in test["depends_on"]["nodes"]:
             tested_columns.setdefault(parent, set()).add(f"{metadata.get('name')}:{column}")
     problems = []
@@ -65,9 +67,9 @@ def test_house_style(manifest: dict) -> None:
         if key_model != name and (model["config"]["materialized"] != "view" or key_node is None):
             problems.append(f"{name}: only a view leaves its key to a model it feeds ({key_model})")
         keys = tested_columns.get(key_node["unique_id"] if key_node else "", set())
-        unique = {k.split(":", 1)[1] for k in keys if k.startswith("unique:")}
+        unique = {k.split(":", 1)[1] for k in keys if k.startswith(("unique:", "unique_combination:"))}
         not_null = {k.split(":", 1)[1] for k in keys if k.startswith("not_null:")}
-        if not unique & not_null:
+        if not any(set(key.split(",")) <= not_null for key in unique):
             problems.append(f"{name}: no primary key tested unique and not_null")
         if key_node is not None and key_node is not model and model["unique_id"] not in key_node["depends_on"]["nodes"]:
             problems.append(f"{name}: {key_model} does not read it")

@@ -78,7 +78,7 @@ expectation_members as (
 ),
 
 -- every candidate and match once per entry of its target (an entry, or a group's members);
--- kept narrow: the match rules' results stay in the candidates, named by candidate_id
+-- kept narrow: the match rules' results stay in the candidates, named by their pair
 candidate_columns as (
 
     select
@@ -196,7 +196,6 @@ source_outcomes as (
         expectations.expectation_id,
         expectations.window_days,
         expectations.due_date,
-        matches.match_id,
         coalesce(matches.target_unit_id, failure.target_unit_id) as target_unit_id,
         coalesce(matches.is_within_tolerance, false) as is_within_tolerance,
         case
@@ -217,7 +216,6 @@ source_outcomes as (
         coalesce(matches.target_member_count, failure.target_member_count) as counterpart_count,
         coalesce(matches.identifier_name, failure.identifier_name) as identifier_name,
         coalesce(matches.identifier_rank, failure.identifier_rank) as identifier_rank,
-        coalesce(matches.target_unit_id || '>' || matches.expectation_id, failure.candidate_id) as candidate_id,
         failure.first_failure.name as failed_check,
         failure.first_failure.field as failed_field,
         failure.first_failure.expected as expected_value,
@@ -291,7 +289,6 @@ target_outcomes as (
         coalesce(matches.expectation_id, consumed.expectation_id, target_preferred.expectation_id) as expectation_id,
         target_entries.window_days,
         entries.business_date + target_entries.window_days as due_date,
-        matches.match_id,
         coalesce(matches.target_unit_id, consumed.target_unit_id, target_preferred.target_unit_id) as target_unit_id,
         coalesce(matches.is_within_tolerance, false) as is_within_tolerance,
         case
@@ -322,8 +319,6 @@ target_outcomes as (
         end as counterpart_count,
         coalesce(matches.identifier_name, consumed.identifier_name, target_preferred.identifier_name) as identifier_name,
         coalesce(matches.identifier_rank, consumed.identifier_rank, target_preferred.identifier_rank) as identifier_rank,
-        coalesce(matches.target_unit_id || '>' || matches.expectation_id, target_preferred.candidate_id)
-            as candidate_id,
         case when consumed.member_entry_id is null then target_preferred.first_failure.name end as failed_check,
         case when consumed.member_entry_id is null then target_preferred.first_failure.field end as failed_field,
         case
@@ -362,7 +357,6 @@ other_outcomes as (
         cast(null as varchar) as expectation_id,
         cast(null as integer) as window_days,
         cast(null as date) as due_date,
-        cast(null as varchar) as match_id,
         cast(null as varchar) as target_unit_id,
         false as is_within_tolerance,
         case when entries.is_duplicate then entries.copy_status else 'exception' end as status,
@@ -375,7 +369,6 @@ other_outcomes as (
         case when entries.is_duplicate then 1 end as counterpart_count,
         cast(null as varchar) as identifier_name,
         cast(null as integer) as identifier_rank,
-        cast(null as varchar) as candidate_id,
         cast(null as varchar) as failed_check,
         cast(null as varchar) as failed_field,
         case
@@ -407,8 +400,7 @@ outcomes as (
 )
 
 select
-    -- ids
-    outcomes.side || '|' || outcomes.entry_id as outcome_id,
+    -- ids (the view fct_reconciliation_outcomes derives outcome_id and match_id from these)
     outcomes.entry_id,
     outcomes.side,
     entries.source_name,
@@ -420,7 +412,6 @@ select
     entries.account_id,
     outcomes.rule_name,
     outcomes.expectation_id,
-    outcomes.match_id,
     outcomes.target_unit_id,
     outcomes.counterpart_entry_id,
     outcomes.counterpart_count,
@@ -433,8 +424,6 @@ select
     outcomes.exception_category,
     outcomes.identifier_name,
     outcomes.identifier_rank,
-    -- the candidate pair that decided: its match rules' results are in int_match_candidates_evaluated
-    outcomes.candidate_id,
     outcomes.failed_check,
     outcomes.failed_field,
     outcomes.expected_value,

@@ -1,9 +1,10 @@
 {#- One row per entry and role: how it was reconciled, by which rule and identifier, and why,
-    with the results of the match rules of the candidate pair that decided. A view over
-    int_entries_reconciled and int_match_candidates_evaluated. -#}
+    with the results of the match rules of the candidate pair it names (its expectation and
+    target unit). A view over int_entries_reconciled and int_match_candidates_evaluated; the
+    ids made of other columns are derived here rather than stored with every outcome. -#}
 {{ config(materialized='view') }}
 select
-    outcomes.outcome_id,
+    outcomes.side || '|' || outcomes.entry_id as outcome_id,
     outcomes.entry_id,
     outcomes.side,
     outcomes.source_name,
@@ -15,7 +16,8 @@ select
     outcomes.account_id,
     outcomes.rule_name,
     outcomes.expectation_id,
-    outcomes.match_id,
+    case when outcomes.status = 'matched' then outcomes.expectation_id || '=' || outcomes.target_unit_id end
+        as match_id,
     outcomes.target_unit_id,
     outcomes.counterpart_entry_id,
     outcomes.counterpart_count,
@@ -44,4 +46,5 @@ select
     outcomes.source_row
 from {{ ref('int_entries_reconciled') }} as outcomes
 left join {{ ref('int_match_candidates_evaluated') }} as candidates
-    on candidates.candidate_id = outcomes.candidate_id
+    on candidates.target_unit_id = outcomes.target_unit_id
+    and candidates.expectation_id = outcomes.expectation_id
