@@ -82,9 +82,18 @@ stored_positions as (
 
 to_append as (
 
+    -- a transaction's states are numbered from 1 without a gap (a POSTED state follows its
+    -- EXPECTED one), so a state appended becomes the version its number is past the state the
+    -- ledger stands at; the latest state alone, appended after a state no longer proposed, is
+    -- the next version
     select
         proposed.*,
-        coalesce(latest.version, 0) as stored_version
+        coalesce(latest.version, 0) + case
+            when latest.transaction_id is null then proposed.state_number
+            when stored_positions.transaction_id is not null
+                then proposed.state_number - stored_positions.state_number
+            else 1
+        end as version
     from proposed
     inner join final_states
         on final_states.transaction_id = proposed.transaction_id
@@ -142,7 +151,7 @@ to_append as (
 
     select
         proposed.*,
-        0 as stored_version
+        proposed.state_number as version
     from proposed
 
 ),
@@ -150,10 +159,7 @@ to_append as (
 
 appended as (
 
-    select
-        * exclude (proposed_entry_id, state_number, stored_version),
-        stored_version
-            + dense_rank() over (partition by transaction_id order by state_number) as version
+    select * exclude (proposed_entry_id, state_number)
     from to_append
 
 ),
