@@ -75,6 +75,33 @@ chosen as (
 
 expectations as (
 
+    -- an entry that is its own expectation (nearly all are) needs no aggregation
+    select
+        expectation_id,
+        rule_name,
+        rule_priority,
+        cardinality,
+        group_key,
+        profile_id,
+        currency,
+        account_id as source_account_id,
+        target_account_name,
+        window_days,
+        source_entry_id,
+        [source_entry_id] as member_entry_ids,
+        1 as member_count,
+        group_amount_minor,
+        effective_at,
+        business_date,
+        ingested_at,
+        {%- for index in range(identifier_count) %}
+        identifier_{{ index + 1 }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from chosen
+    where group_key is null
+
+    union all by name
+
     select
         expectation_id,
         any_value(rule_name) as rule_name,
@@ -98,6 +125,7 @@ expectations as (
         min(identifier_{{ index + 1 }}) as identifier_{{ index + 1 }}{{ ',' if not loop.last }}
         {%- endfor %}
     from chosen
+    where group_key is not null
     group by expectation_id
 
 )
