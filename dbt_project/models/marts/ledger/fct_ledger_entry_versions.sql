@@ -157,16 +157,9 @@ to_append as (
 ),
 {% endif %}
 
-appended as (
-
-    select * exclude (proposed_entry_id, state_number)
-    from to_append
-
-),
-
 new_versions as (
 
-    select * from appended
+    select * exclude (proposed_entry_id, state_number) from to_append
     {% if is_incremental() -%}
     union all by name
     select * from voided
