@@ -21,6 +21,9 @@ from tests.test_dashboard import expected_at_stake, expected_match_rate, expecte
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 STARTUP_SECONDS = 120
+# Playwright's `expect` keeps its own deadline (5 s by default), apart from the page's: a dashboard
+# rerendering under a loaded machine takes longer than that, so each expectation waits up to this
+EXPECT_TIMEOUT_MS = 120_000
 
 
 def free_port() -> int:
@@ -88,6 +91,7 @@ def test_dashboard_in_chromium_follows_the_profile_filter(demo_home: Path, tmp_p
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
             page.set_default_timeout(60_000)
+            expect.set_options(timeout=EXPECT_TIMEOUT_MS)
             page.goto(url)
             rate = metric_value(page, "Match rate")
             expect(rate).to_have_text(expected_match_rate(demo_home, None))
