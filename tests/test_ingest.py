@@ -97,8 +97,8 @@ def test_a_file_without_required_columns_is_rejected_whole(home: ReconHome, tmp_
 
 def test_stripe_list_records_are_typed_and_checked(home: ReconHome, tmp_path: Path) -> None:
     good = {
-        "id": "txn_1", "type": "charge", "source": "ch_1", "amount": 1050, "fee": 60,
-        "net": 990, "currency": "eur", "created": 1793527200, "metadata": {"order_id": "#1001"},
+        "id": "txn_1", "type": "charge", "amount": 1050, "fee": 60, "net": 990, "currency": "eur",
+        "created": 1793527200, "source": {"id": "ch_1", "object": "charge", "metadata": {"order_id": "#1001"}},
     }  # fmt: skip
     bad_amount = {**good, "id": "txn_2", "amount": "ten"}
     no_id = {key: value for key, value in good.items() if key != "id"}
@@ -108,7 +108,7 @@ def test_stripe_list_records_are_typed_and_checked(home: ReconHome, tmp_path: Pa
         ensure_raw_schema(connection)
         result = ingest_file(connection, path, "stripe_balance_transactions", "acme_eu")
         row = connection.sql(
-            "select id, amount, currency, created, metadata->>'$.order_id' from raw.stripe_balance_transactions"
+            "select id, amount, currency, created, order_id from raw.stripe_balance_transactions"
         ).fetchall()
         reasons = connection.sql("select source_row, reason from raw.quarantine order by 1").fetchall()
     assert (result.rows_loaded, result.rows_quarantined) == (1, 2)

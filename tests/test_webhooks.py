@@ -56,7 +56,6 @@ def balance_transaction(txn_id: str, amount: int = 2500, fee: int = 103) -> dict
         "source": "ch_1001",
         "status": "pending",
         "type": "charge",
-        "metadata": {"order_id": "#1001"},
     }
 
 
@@ -191,6 +190,8 @@ def fake_stripe_api(transactions: dict[str, dict]) -> Iterator[str]:
     async def retrieve(request: Request) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {API_KEY}":
             return JSONResponse({"error": {"message": "Invalid API Key provided"}}, status_code=401)
+        if request.query_params.getlist("expand[]") != ["source"]:
+            return JSONResponse({"error": {"message": "this test's API serves expand[]=source only"}}, 400)
         found = transactions.get(request.path_params["txn_id"])
         return JSONResponse(found) if found else JSONResponse({"error": {"type": "invalid_request_error"}}, 404)
 
@@ -201,8 +202,11 @@ def fake_stripe_api(transactions: dict[str, dict]) -> Iterator[str]:
 def test_charge_events_land_their_balance_transaction_fetched_from_the_api(
     home: ReconHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    charge = {"id": "ch_1001", "object": "charge", "amount": 2500, "currency": "eur", "balance_transaction": "txn_9"}
-    with fake_stripe_api({"txn_9": balance_transaction("txn_9")}) as api:
+    charge = {
+        "id": "ch_1001", "object": "charge", "amount": 2500, "currency": "eur", "balance_transaction": "txn_9",
+        "metadata": {"order_id": "#1001"}, "billing_details": {"email": "ann@example.com"},
+    }  # fmt: skip
+    with fake_stripe_api({"txn_9": {**balance_transaction("txn_9"), "source": "ch_1001"}}) as api:
         monkeypatch.setenv("TEST_STRIPE_KEY", API_KEY)
         stripe = {"acme_eu": {"secret": STRIPE_SECRET, "api_key_env": "TEST_STRIPE_KEY", "api_base": api}}
         write_settings(home, stripe=stripe)
@@ -216,7 +220,13 @@ def test_charge_events_land_their_balance_transaction_fetched_from_the_api(
             ignored = post_stripe(client, stripe_event("evt_12", "customer.created", {"id": "cus_1"}))
             assert ignored.json()["records"] == 0
     [batch] = landed(home, "stripe_balance_transactions")
-    assert [record["id"] for record in json.loads(batch.read_text())["data"]] == ["txn_9"]
+    # the balance transaction has no metadata: the event's charge, which carries the order id,
+    # lands in place of its source id, as an expanded source
+    assert [(record["id"], record["source"]) for record in json.loads(batch.read_text())["data"]] == [("txn_9", charge)]
+    ingest_all(home, "stripe_balance_transactions")
+    with connect(home.warehouse, read_only=True) as connection:
+        rows = connection.sql("select source, order_id, customer_email from raw.stripe_balance_transactions").fetchall()
+    assert rows == [("ch_1001", "#1001", "ann@example.com")]
     journal = sorted((home.root / "webhooks" / "journal" / "stripe" / "acme_eu").glob("*.jsonl"))
     kept = [json.loads(line)["event_id"] for path in journal for line in path.read_text().splitlines()]
     assert kept == ["evt_10", "evt_12"]

@@ -1,7 +1,9 @@
 """Deterministic demo data: the whole chain order -> charge -> payout -> bank credit, with known outcomes.
 
 For every profile and day the generator writes a Shopify orders export (CSV, the export's own
-columns, one row per line item), a Stripe balance-transaction list (the API's JSON shape), the
+columns, one row per line item), a Stripe balance-transaction list (the API's JSON list, each
+transaction's source expanded: the charge carrying the order id, the refund and the dispute
+naming their charge, the payout), the
 Stripe itemized payout reconciliation report of each day's payouts (CSV), a PayPal activity
 download (CSV) and the bank's camt.053 statement (XML). Stripe pays out each day the balance
 transactions of two days before, one payout per currency; the bank credits a payout the next day,
@@ -276,8 +278,9 @@ def generate_demo_data(
             return [(item, rng.randint(1, 3)) for item in chosen]
 
         def charge(kind: str, amount: int, charge_currency: str, created: datetime, reference: str | None,
-                   email: str | None, source_id: str | None = None) -> dict:  # fmt: skip
-            record = _balance_transaction(rng, kind, amount, charge_currency, created, reference, email, source_id)
+                   email: str | None, source_id: str | None = None, **source_details) -> dict:  # fmt: skip
+            record = _balance_transaction(rng, kind, amount, charge_currency, created, reference, email, source_id,
+                                          **source_details)  # fmt: skip
             transactions.setdefault(created.date(), []).append(record)  # noqa: B023 - the profile's
             in_payouts.setdefault(created.date(), []).append(record)  # noqa: B023
             return record
@@ -615,6 +618,7 @@ def generate_demo_data(
                     "charge", charge_amount, charge_currency, charge_time,
                     None if lost_reference else reference,
                     None if scenario == "charge_without_references" else email,
+                    presentment=None if exchange_rate is None else (total, order_currency),
                 )  # fmt: skip
                 if exchange_rate is not None:
                     paid["exchange_rate"] = float(exchange_rate)
@@ -654,11 +658,12 @@ def generate_demo_data(
                 if scenario == "dispute":
                     # the customer disputes the charge two days later: Stripe takes it back, with a fee
                     disputed_at = datetime.combine(day + timedelta(days=2), time(9), tzinfo=UTC)
-                    charge("adjustment", -total, currency, disputed_at, reference, email)
+                    charge("adjustment", -total, currency, disputed_at, reference, email, charge_id=paid["source"])
                 if refunded:
+                    # a refund names its charge, not the order: it is found through the charge
                     refund = charge("refund", -refunded, currency,
                                     datetime.combine(day + timedelta(days=1), time(9), tzinfo=UTC),
-                                    reference, email)  # fmt: skip
+                                    reference, email, charge_id=paid["source"])  # fmt: skip
                     truth.add("shopify_orders", name, "refund", profile, scenario, "matched",
                               counterpart=key(refund))  # fmt: skip
                     truth.add("stripe_balance_transactions", refund["id"], "refund", profile,
@@ -762,21 +767,22 @@ def reference_rate(rates: dict[date, dict[str, Decimal]], day: date, currency: s
 
 def _balance_transaction(
     rng: random.Random, kind: str, amount: int, currency: str, created: datetime,
-    order_reference: str | None, email: str | None, source_id: str | None = None,
+    order_reference: str | None, email: str | None, source_id: str | None = None, *,
+    charge_id: str | None = None, presentment: tuple[int, str] | None = None,
 ) -> dict:  # fmt: skip
-    """A balance transaction: a charge (with its fee), refund, dispute (adjustment) or payout."""
+    """A balance transaction: a charge (with its fee), refund, dispute (adjustment) or payout, in
+    the shape GET /v1/balance_transactions lists it. A balance transaction has no metadata: the
+    object it is about (its `source`) is kept beside it, under `_source_object`, for the file
+    writer to expand in its place as `expand[]=data.source` does. The order id is the charge's
+    metadata and the e-mail its billing details; a refund or a dispute names its charge
+    (``charge_id``); a converted charge was made in the customer's currency (``presentment``)."""
     fee = {"charge": _fee(amount), "adjustment": DISPUTE_FEE}.get(kind, 0)
-    metadata = {}
-    if email is not None:
-        metadata["customer_email"] = email
-    if order_reference is not None:
-        metadata["order_id"] = order_reference
     description = {
         "payout": "STRIPE PAYOUT",
         "adjustment": "Chargeback withdrawal",
     }.get(kind, f"Payment for order {order_reference}" if order_reference else "Payment")
     prefix = {"charge": "ch_", "refund": "re_", "adjustment": "dp_", "payout": "po_"}[kind]
-    return {
+    record = {
         "id": _random_id(rng, "txn_"),
         "object": "balance_transaction",
         "amount": amount,
@@ -784,14 +790,67 @@ def _balance_transaction(
         "created": int(created.timestamp()),
         "currency": currency.lower(),
         "description": description,
+        "exchange_rate": None,
         "fee": fee,
+        "fee_details": [
+            {"amount": fee, "application": None, "currency": currency.lower(),
+             "description": "Stripe processing fees", "type": "stripe_fee"},
+        ] if fee else [],  # fmt: skip
         "net": amount - fee,
         "reporting_category": {"adjustment": "dispute"}.get(kind, kind),
         "source": source_id or _random_id(rng, prefix),
         "status": "available",
         "type": kind,
-        "metadata": metadata,
     }
+    record["_source_object"] = _source_object(record, order_reference, email, charge_id, presentment)
+    return record
+
+
+def _source_object(
+    record: dict, order_reference: str | None, email: str | None, charge_id: str | None,
+    presentment: tuple[int, str] | None,
+) -> dict:  # fmt: skip
+    """The charge, refund, dispute or payout a balance transaction is about, as Stripe expands it."""
+    object_id, created, currency = record["source"], record["created"], record["currency"]
+    if record["type"] == "charge":
+        amount, charge_currency = presentment or (record["amount"], currency)
+        return {
+            "id": object_id, "object": "charge", "amount": amount, "amount_captured": amount,
+            "amount_refunded": 0, "balance_transaction": record["id"],
+            "billing_details": {"address": None, "email": email, "name": None, "phone": None},
+            "captured": True, "created": created, "currency": charge_currency.lower(),
+            "description": record["description"],
+            "metadata": {"order_id": order_reference} if order_reference is not None else {},
+            "paid": True, "payment_intent": "pi_" + object_id.removeprefix("ch_"), "receipt_email": email,
+            "refunded": False, "status": "succeeded",
+        }  # fmt: skip
+    if record["type"] == "refund":
+        return {
+            "id": object_id, "object": "refund", "amount": -record["amount"],
+            "balance_transaction": record["id"], "charge": charge_id, "created": created, "currency": currency,
+            "metadata": {}, "payment_intent": "pi_" + charge_id.removeprefix("ch_") if charge_id else None,
+            "reason": "requested_by_customer", "status": "succeeded",
+        }  # fmt: skip
+    if record["type"] == "adjustment":
+        return {
+            "id": object_id, "object": "dispute", "amount": -record["amount"], "charge": charge_id,
+            "created": created, "currency": currency, "is_charge_refundable": False, "livemode": False,
+            "metadata": {}, "payment_intent": "pi_" + charge_id.removeprefix("ch_") if charge_id else None,
+            "reason": "fraudulent", "status": "lost",
+        }  # fmt: skip
+    return {
+        "id": object_id, "object": "payout", "amount": -record["amount"],
+        "arrival_date": created + 86_400, "automatic": True, "balance_transaction": record["id"],
+        "created": created, "currency": currency, "description": "STRIPE PAYOUT", "metadata": {},
+        "method": "standard", "statement_descriptor": None, "status": "paid", "type": "bank_account",
+    }  # fmt: skip
+
+
+def stripe_listed(record: dict) -> dict:
+    """A balance transaction as the list returns it with `expand[]=data.source`."""
+    listed = {key: value for key, value in record.items() if not key.startswith("_")}
+    listed["source"] = record["_source_object"]
+    return listed
 
 
 def _order_amounts(items: list) -> tuple[int, int]:
@@ -816,7 +875,7 @@ def _report_row(record: dict, payout_id: str, effective: date) -> dict:
         "reporting_category": record["reporting_category"],
         "source_id": record["source"],
         "description": record["description"],
-        "customer_email": record["metadata"].get("customer_email", ""),
+        "customer_email": (record["_source_object"].get("billing_details") or {}).get("email") or "",
         "charge_id": record["source"] if record["type"] == "charge" else "",
     }
 
@@ -867,10 +926,11 @@ def _write_shopify(path: Path, rows: list[list[str]], bad: list, truth: _Truth, 
 
 
 def _write_stripe(path: Path, records: list[dict]) -> None:
+    """The list as GET /v1/balance_transactions?expand[]=data.source returns it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "object": "list",
-        "data": records,
+        "data": [stripe_listed(record) for record in records],
         "has_more": False,
         "url": "/v1/balance_transactions",
     }

@@ -275,33 +275,103 @@ def _json_path(path: str) -> str:
     return "$" + "".join(parts)
 
 
-def _json_field_selects(source: Source) -> str:
-    """One text column per field, read from the record, or from the element of the exploded
-    array (`lines[*].sku`), or the element's position in it (`lines[#]`)."""
+_JSON_TYPE_NAMES = {
+    "text": "a text", "decimal": "a number", "integer": "a whole number", "timestamp": "a timestamp",
+    "utc_timestamp": "a timestamp", "unix_timestamp": "a Unix timestamp", "date": "a date",
+    "currency": "a currency code",
+}  # fmt: skip
+
+
+def _json_value(f: Field, array: str | None) -> str:
+    """The JSON value a field reads: from the record, or from the element of the exploded array
+    (`lines[*].sku`); with several paths, the first that holds a value (not missing, not null)."""
+
+    def at(key: str) -> str:
+        if array and key.startswith(f"{array}[*]"):
+            rest = key.removeprefix(f"{array}[*]").removeprefix(".")
+            return f"json_extract(element, '{_json_path(rest) if rest else '$'}')"
+        return f"json_extract(record, '{_json_path(key)}')"
+
+    paths = (f.source_key, *f.fallback_keys)
+    if len(paths) == 1:
+        return at(f.source_key)
+    present = [f"case when json_type({at(key)}) <> 'NULL' then {at(key)} end" for key in paths]
+    return f"coalesce({', '.join(present)})"
+
+
+def _sql_text(text: str) -> str:
+    """A SQL string literal of the text."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _json_text_and_problem(f: Field, value: str) -> tuple[str, str]:
+    """The field's text, and why the value cannot be its text (or null). A value of the wrong
+    JSON kind (an object or a list where a text, a number or a date belongs) is not turned into
+    text: the row is quarantined with the reason. An expandable field reads the id of the object
+    expanded in its place."""
+    if f.type == "json":
+        return f"json_extract_string({value}, '$')", "null"
+    label = f"field '{f.source_key}'"
+    expected = _JSON_TYPE_NAMES[f.type]
+    if f.expandable:
+        object_text = f"json_extract_string({value}, '$.id')"
+        object_problem = (
+            f"case when json_type(json_extract({value}, '$.id')) is distinct from 'VARCHAR' then "
+            f"{_sql_text(f'{label}: an expanded object without an id text')} end"
+        )
+    else:
+        object_text = "null"
+        object_problem = _sql_text(f"{label}: a JSON object where {expected} is expected")
+    text = f"""case json_type({value})
+                when 'OBJECT' then {object_text}
+                when 'ARRAY' then null
+                else json_extract_string({value}, '$')
+            end"""
+    problem = f"""case json_type({value})
+                when 'OBJECT' then {object_problem}
+                when 'ARRAY' then {_sql_text(f"{label}: a JSON list where {expected} is expected")}
+            end"""
+    return text, problem
+
+
+def _json_field_selects(source: Source) -> tuple[str, str, str]:
+    """The selects of the fields' JSON values (`_value:<key>`), then of their texts, one column per
+    field, and of the first field's problem and its reason (`_json_field`, `_json_reason`). An
+    element's position in the exploded array is read as `lines[#]`."""
     array = source.options.array
-    selects = []
+    values, texts, problems = [], [], []
     for f in source.fields:
         if array and f.source_key == f"{array}[#]":
-            expression = "cast(element_position as varchar)"
-        elif array and f.source_key.startswith(f"{array}[*]"):
-            rest = f.source_key.removeprefix(f"{array}[*]").removeprefix(".")
-            expression = f"json_extract_string(element, '{_json_path(rest) if rest else '$'}')"
-        else:
-            expression = f"json_extract_string(record, '{_json_path(f.source_key)}')"
-        selects.append(f'{expression} as "{f.source_key}"')
-    return ",\n".join(selects)
+            values.append(f'null as "_value:{f.source_key}"')
+            texts.append(f'cast(element_position as varchar) as "{f.source_key}"')
+            continue
+        values.append(f'{_json_value(f, array)} as "_value:{f.source_key}"')
+        text, problem = _json_text_and_problem(f, f'"_value:{f.source_key}"')
+        texts.append(f'{text} as "{f.source_key}"')
+        if problem != "null":
+            problems.append((f.source_key, problem))
+    field = "coalesce(" + ", ".join(f"case when {p} is not null then {_sql_text(key)} end" for key, p in problems) + ")"
+    reason = "coalesce(" + ", ".join(p for _, p in problems) + ")"
+    if not problems:
+        field = reason = "cast(null as varchar)"
+    return ",\n".join(values), ",\n".join(texts), f"{field} as _json_field,\n{reason} as _json_reason"
 
 
 def _json_rows(connection: duckdb.DuckDBPyConnection, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows of the `records` relation (position, raw_record, record), one per record or, with
-    an `array` option, one per element of that array; a record without elements is quarantined."""
-    selects = _json_field_selects(source)
+    an `array` option, one per element of that array; a record without elements is quarantined,
+    and so is a row whose value of some field is of the wrong JSON kind."""
+    values, texts, problems = _json_field_selects(source)
     array = source.options.array
     empty = pl.DataFrame(schema=REJECTED_ROWS_SCHEMA)
     if array is None:
         rows_sql = f"""
-            select position as _source_row, raw_record as _raw_record, {selects}
-            from records
+            with valued as (
+                select position, raw_record, {values}
+                from records
+            )
+            select position as _source_row, raw_record as _raw_record, {texts}, {problems}
+            from valued
             order by position
         """
         rejected = empty
@@ -316,13 +386,18 @@ def _json_rows(connection: duckdb.DuckDBPyConnection, source: Source) -> tuple[p
                     unnest({elements}) as element,
                     generate_subscripts({elements}, 1) as element_position
                 from records
+            ),
+            valued as (
+                select position, raw_record, element_position, {values}
+                from exploded
             )
             select
                 position as _source_row,
                 raw_record as _raw_record,
                 '{array}[' || element_position || ']' as _part,
-                {selects}
-            from exploded
+                {texts},
+                {problems}
+            from valued
             order by position, element_position
         """
         rejected_table = connection.sql(
@@ -342,7 +417,15 @@ def _json_rows(connection: duckdb.DuckDBPyConnection, source: Source) -> tuple[p
         rejected = rejected.cast(REJECTED_ROWS_SCHEMA)
     frame = pl.from_arrow(connection.sql(rows_sql).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
-    return frame.with_columns(pl.col("_source_row").cast(pl.Int64)), rejected
+    frame = frame.with_columns(pl.col("_source_row").cast(pl.Int64))
+    wrong_kind = frame.filter(pl.col("_json_reason").is_not_null())
+    if "_part" in frame.columns:
+        wrong_kind = wrong_kind.with_columns(pl.format("{}: {}", "_part", "_json_reason").alias("_json_reason"))
+    wrong_kind = wrong_kind.select(
+        "_source_row", "_raw_record", pl.col("_json_field").alias("field"), pl.col("_json_reason").alias("reason")
+    ).cast(REJECTED_ROWS_SCHEMA)
+    frame = frame.filter(pl.col("_json_reason").is_null()).drop("_json_field", "_json_reason")
+    return frame, pl.concat([rejected, wrong_kind], how="vertical_relaxed")
 
 
 def _read_json_list(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -1109,9 +1192,22 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         _ingested_at timestamp not null,
         _raw_hash varchar not null
     """
+    existing = set(
+        connection.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'raw'"
+        ).fetchall()
+    )
+    existing_tables = {table for table, _ in existing}
     for source in SOURCES.values():
         columns = ",\n".join(f'"{f.column}" {_DUCKDB_TYPES[f.type]}' for f in source.fields)
         connection.execute(f"create table if not exists raw.{source.raw_table} ({columns}, {lineage})")
+        # a field a source's config gained since its table was created is added (empty for the
+        # rows loaded before); a column a config no longer declares stays, with what it held
+        for f in source.fields:
+            if source.raw_table in existing_tables and (source.raw_table, f.column) not in existing:
+                connection.execute(
+                    f'alter table raw.{source.raw_table} add column "{f.column}" {_DUCKDB_TYPES[f.type]}'
+                )
     connection.execute(
         """
         create table if not exists raw.quarantine (

@@ -57,6 +57,12 @@ class SignFrom:
 class Field:
     column: str
     source_key: str
+    # JSON: further paths read, in order, when the first has no value (Stripe puts an e-mail in
+    # billing_details.email or receipt_email)
+    fallback_keys: tuple[str, ...] = ()
+    # JSON: the value is an id, or the object it names expanded in its place (Stripe's
+    # expandable fields), whose `id` is then read
+    expandable: bool = False
     type: str = "text"
     required: bool = False
     non_negative: bool = False
@@ -220,7 +226,8 @@ _OPTION_KEYS = {
 _FIELD_KEYS = (
     "column", "source_key", "type", "required", "non_negative", "required_with", "required_unless", "allowed",
     "joined_with", "formats", "thousands_separator", "decimal_comma", "time_zone", "trim", "case", "default", "map",
-    "map_default", "regex", "units", "currency_field", "sign_from", "start", "length", "record_type",
+    "map_default", "regex", "units", "currency_field", "sign_from", "start", "length", "record_type", "expandable",
+    "detect", "profile_formats", "null_values", "running_balance",
 )  # fmt: skip
 _ENTRY_KEYS = (
     "account", "id", "entry_type", "amount_minor", "fee_minor", "currency", "direction", "status", "effective_at",
@@ -445,9 +452,21 @@ def _field(
         for name in ("start", "length", "record_type"):
             if name in document:
                 raise checker.fail(f"{key}.{name}", "only fields of a fixed_width source have positions")
-        values["source_key"] = checker.text(document.get("source_key", column), f"{key}.source_key")
-        if source_format in ("json_list", "json_lines"):
-            _check_json_path(checker, values["source_key"], f"{key}.source_key", options.array)
+        json_format = source_format in ("json_list", "json_lines")
+        source_key = document.get("source_key", column)
+        if isinstance(source_key, list) and json_format:
+            paths = checker.texts(source_key, f"{key}.source_key")
+            values["source_key"], values["fallback_keys"] = paths[0], paths[1:]
+        else:
+            values["source_key"] = checker.text(source_key, f"{key}.source_key")
+        if json_format:
+            for index, path in enumerate((values["source_key"], *values.get("fallback_keys", ()))):
+                where = f"{key}.source_key" + (f"[{index}]" if isinstance(source_key, list) else "")
+                _check_json_path(checker, path, where, options.array)
+        if "expandable" in document:
+            if not json_format:
+                raise checker.fail(f"{key}.expandable", "applies to fields of a JSON source")
+            values["expandable"] = checker.boolean(document["expandable"], f"{key}.expandable")
     for name in ("required", "non_negative", "decimal_comma"):
         if name in document:
             values[name] = checker.boolean(document[name], f"{key}.{name}")

@@ -280,10 +280,22 @@ def stripe_balance_transaction_refs(event: dict[str, Any]) -> tuple[list[dict[st
     return expanded, ids
 
 
+def with_source_expanded(record: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
+    """The balance transaction with the event's object in place of its `source` id, when that is
+    the object it is about: a balance transaction carries no metadata of its own, and the charge
+    carries the order id and the customer's e-mail."""
+    if isinstance(record.get("source"), str) and record["source"] == obj.get("id"):
+        return {**record, "source": obj}
+    return record
+
+
 def fetch_balance_transaction(endpoint: Endpoint, transaction_id: str, timeout: float = 20.0) -> dict[str, Any]:
-    """GET /v1/balance_transactions/{id} with the profile's API key."""
+    """GET /v1/balance_transactions/{id}?expand[]=source with the profile's API key."""
     assert endpoint.api_key is not None
-    url = f"{endpoint.api_base}/v1/balance_transactions/{urllib.parse.quote(transaction_id, safe='')}"
+    url = (
+        f"{endpoint.api_base}/v1/balance_transactions/{urllib.parse.quote(transaction_id, safe='')}"
+        "?expand%5B%5D=source"
+    )
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {endpoint.api_key}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -594,6 +606,7 @@ def create_app(
             except StripeApiError as error:
                 # not acknowledged: Stripe delivers the event again later
                 return _error(502, f"could not fetch a balance transaction of {event['id']}: {error}")
+        records = [with_source_expanded(record, event["data"]["object"]) for record in records]
         headers = {"stripe-signature": request.headers["stripe-signature"]}
         return await keep("stripe", profile, event["id"], body, headers, records)
 

@@ -245,7 +245,7 @@
         'entry_id', 'original_entry_id', 'source_name', 'source_entry_id', 'entry_type', 'profile_id',
         'merchant_id', 'organization_id', 'account_name', 'account_id', 'amount_minor', 'fee_minor',
         'net_minor', 'currency', 'direction', 'status', 'effective_at', 'business_date', 'order_ref',
-        'charge_ref', 'payout_ref', 'customer_email', 'description', 'metadata', 'copy_status',
+        'charge_ref', 'charge_order_ref', 'payout_ref', 'customer_email', 'description', 'metadata', 'copy_status',
         'is_duplicate', 'duplicate_of', 'is_reconcilable', 'source_file', 'source_row', 'ingested_at',
         'raw_hash',
     ]) }}

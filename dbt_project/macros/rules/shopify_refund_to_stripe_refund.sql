@@ -1,4 +1,6 @@
-{#- A refund recorded on a Shopify order is expected as a Stripe refund for the same order. -#}
+{#- A refund recorded on a Shopify order is expected as a Stripe refund for the same order: one
+    whose own metadata names the order, or else one of a charge that was paid for the order (a
+    Stripe refund belongs to a charge, and the charge carries the order id). -#}
 {% macro rule__shopify_refund_to_stripe_refund() %}
 {{ return({
     'name': 'shopify_refund_to_stripe_refund',
@@ -20,6 +22,9 @@
         {'name': 'order_id',
          'source': 'normalize_reference(source.order_ref)',
          'target': 'normalize_reference(target.order_ref)'},
+        {'name': 'order_id_of_charge',
+         'source': 'normalize_reference(source.order_ref)',
+         'target': 'normalize_reference(target.charge_order_ref)'},
     ],
     'match_rules': [
         {'name': 'same_currency', 'type': 'equals',

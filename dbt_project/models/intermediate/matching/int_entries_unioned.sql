@@ -5,7 +5,9 @@
     currency) is not in the profile's chart of accounts. Only entries of business dates before
     the window's end are visible, so a run sees the world as it was known up to its last
     business date. A Stripe balance transaction learns the payout it was paid out in from the
-    payout reconciliation reports. -#}
+    payout reconciliation reports and, when it names its charge only by id, the charge's order id
+    and e-mail from the charges list; a refund or a dispute learns the order of its charge
+    (`charge_order_ref`), which the refund rules take as their fallback identifier. -#}
 with
 
 staged as (
@@ -39,6 +41,13 @@ payout_links as (
 
 ),
 
+charge_links as (
+
+    -- the order id and e-mail of each Stripe charge, from the charges list
+    select * from {{ ref('stg_stripe__charges') }}
+
+),
+
 accounts as (
 
     select * from {{ ref('int_accounts') }}
@@ -51,18 +60,68 @@ profiles as (
 
 ),
 
-visible as (
+linked as (
 
     select
         staged.* replace (
-            coalesce(staged.payout_ref, payout_links.payout_id) as payout_ref
+            coalesce(staged.payout_ref, payout_links.payout_id) as payout_ref,
+            -- a charge's own order id and e-mail, when its balance transaction named it by id
+            case
+                when staged.entry_type in ('charge', 'payment') then coalesce(staged.order_ref, charge_links.order_ref)
+                else staged.order_ref
+            end as order_ref,
+            case
+                when staged.entry_type in ('charge', 'payment')
+                    then coalesce(staged.customer_email, charge_links.customer_email)
+                else staged.customer_email
+            end as customer_email,
+            -- the order of the charge a refund or a dispute belongs to, from the charges list
+            coalesce(staged.charge_order_ref, charge_links.order_ref) as charge_order_ref
         )
     from staged
     left join payout_links
         on payout_links.profile_id = staged.profile_id
         and payout_links.balance_transaction_id = staged.source_entry_id
         and staged.source_name = 'stripe_balance_transactions'
+    left join charge_links
+        on charge_links.profile_id = staged.profile_id
+        and charge_links.charge_id = staged.charge_ref
+        and staged.source_name = 'stripe_balance_transactions'
     where staged.business_date < {{ window_end() }}
+
+),
+
+charge_orders as (
+
+    -- the order of each Stripe charge as its own balance transactions name it (a charge captured
+    -- in parts has several)
+    select
+        profile_id,
+        charge_ref,
+        min(order_ref) as order_ref
+    from linked
+    where source_name = 'stripe_balance_transactions'
+        and entry_type in ('charge', 'payment')
+        and order_ref is not null
+    group by
+        profile_id,
+        charge_ref
+
+),
+
+visible as (
+
+    -- a refund or a dispute whose charge the charges list does not give learns its order from
+    -- the charge's own balance transaction; a charge's order is its own
+    select
+        linked.* replace (
+            coalesce(linked.charge_order_ref, charge_orders.order_ref) as charge_order_ref
+        )
+    from linked
+    left join charge_orders
+        on charge_orders.profile_id = linked.profile_id
+        and charge_orders.charge_ref = linked.charge_ref
+        and linked.source_name = 'stripe_balance_transactions'
 
 ),
 
@@ -179,6 +238,7 @@ select
     -- references
     ranked.order_ref,
     ranked.charge_ref,
+    ranked.charge_order_ref,
     ranked.payout_ref,
     ranked.customer_email,
     ranked.description,

@@ -38,21 +38,30 @@ renamed as (
         created as effective_at,
         {{ business_date('created', "coalesce(profiles.timezone, 'UTC')") }} as business_date,
 
-        -- references
-        json_extract_string(metadata, '$.order_id') as order_ref,
-        case when type <> 'payout' then source.source end as charge_ref,
+        -- references: what the transaction is about is its source (a charge, refund, dispute,
+        -- payout, ...); a charge's order id and e-mail are on the charge, read from the expanded
+        -- source here or from the charges list downstream; a refund or a dispute belongs to a
+        -- charge, whose order is its own order's fallback
+        order_id as order_ref,
+        case
+            when type = 'payout' then null
+            else coalesce(source.charge, source.source)
+        end as charge_ref,
+        charge_order_id as charge_order_ref,
         -- a payout names itself; the transactions it paid out learn it from the payout reports
         case when type = 'payout' then source.source end as payout_ref,
-        lower(json_extract_string(metadata, '$.customer_email')) as customer_email,
+        lower(source.customer_email) as customer_email,
         source.description,
         json_merge_patch(
-            coalesce(metadata, '{}'),
+            coalesce(source_metadata, '{}'),
             json_object(
                 'reporting_category', reporting_category,
                 'available_on', available_on,
                 'exchange_rate', exchange_rate,
                 'net', net,
-                'description', description
+                'description', description,
+                'source_object', source_object,
+                'payment_intent', payment_intent
             )
         ) as metadata,
 
