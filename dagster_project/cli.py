@@ -236,7 +236,10 @@ def cmd_dev(args: argparse.Namespace, home: ReconHome) -> int:
 
 
 def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
-    from dagster_project.partitions import START_DATE, yesterday
+    # the partitions are read from the home before they are imported: a run over dates before
+    # their start moves the start back (unless RECON_START_DATE fixes it)
+    from dagster_project.lib.home import ReconHome
+    from dagster_project.partitions import yesterday
 
     if args.date and (args.start or args.end):
         print("error: give either --date or --start/--end", file=sys.stderr)
@@ -249,14 +252,21 @@ def cmd_run(args: argparse.Namespace, home: ReconHome) -> int:
     if last < first:
         print(f"error: --end {last} is before --start {first}", file=sys.stderr)
         return 2
-    earliest, latest = date.fromisoformat(START_DATE), yesterday()
-    if first < earliest or last > latest:
+    fixed_start = os.environ.get("RECON_START_DATE")
+    earliest = date.fromisoformat(fixed_start) if fixed_start else None
+    latest = yesterday()
+    if (earliest and first < earliest) or last > latest:
         print(
             f"error: business dates can be reconciled from {earliest} (RECON_START_DATE) to "
-            f"{latest} (yesterday; a day is reconciled once it is over), not {first} .. {last}",
+            f"{latest} (yesterday; a day is reconciled once it is over), not {first} .. {last}"
+            if earliest and first < earliest
+            else f"error: business dates can be reconciled up to {latest} (yesterday; a day is "
+            f"reconciled once it is over), not {first} .. {last}",
             file=sys.stderr,
         )
         return 2
+    if not fixed_start:
+        ReconHome.from_env().record_first_business_date(first)
     return 0 if run_reconciliation(first, last) else 1
 
 

@@ -2,12 +2,36 @@
 
 import os
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 import dagster as dg
 
-START_DATE = os.environ.get("RECON_START_DATE", "2026-01-01")
+from dagster_project.lib.home import ReconHome
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE)
+DEFAULT_START_DATE = date(2026, 1, 1)
+
+
+def start_date() -> date:
+    """Where the daily partitions start: RECON_START_DATE when set; else the earliest business
+    date a run of this home asked for, when earlier than the default (a history reconciled by
+    `recon run --start`); else the default."""
+    if os.environ.get("RECON_START_DATE"):
+        return date.fromisoformat(os.environ["RECON_START_DATE"])
+    recorded = ReconHome.from_env().first_business_date()
+    return min(recorded, DEFAULT_START_DATE) if recorded else DEFAULT_START_DATE
+
+
+@cache
+def _daily_partitions() -> dg.DailyPartitionsDefinition:
+    return dg.DailyPartitionsDefinition(start_date=start_date().isoformat())
+
+
+def __getattr__(name: str) -> dg.DailyPartitionsDefinition:
+    # built when first used, not when this module is imported: `recon run` moves the start back
+    # (the home's first business date) after it imported the helpers below, before the assets
+    if name == "daily_partitions":
+        return _daily_partitions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def window_vars(start: date | datetime, end: date | datetime) -> dict[str, str]:

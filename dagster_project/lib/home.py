@@ -6,6 +6,7 @@ Dagster's storage all live below the home directory.
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,28 @@ class ReconHome:
         """What dbt reads the configured sources from (declarations and a macro), written from
         the source configs by `ensure`; dbt_project.yml adds its folders to the project's."""
         return self.root / "dbt" / "configured"
+
+    @property
+    def first_business_date_file(self) -> Path:
+        """The earliest business date this home's runs have asked for, where the daily
+        partitions start (unless RECON_START_DATE says otherwise)."""
+        return self.dagster_home / "first_business_date"
+
+    def first_business_date(self) -> date | None:
+        try:
+            return date.fromisoformat(self.first_business_date_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def record_first_business_date(self, day: date) -> None:
+        """Move the partitions' start back to ``day`` (never forward): a history older than the
+        start is reconciled without a setting."""
+        known = self.first_business_date()
+        if known is None or day < known:
+            self.first_business_date_file.parent.mkdir(parents=True, exist_ok=True)
+            staged = self.first_business_date_file.with_suffix(".tmp")
+            staged.write_text(day.isoformat() + "\n")
+            staged.replace(self.first_business_date_file)
 
     def ensure(self) -> "ReconHome":
         for directory in (
