@@ -12,8 +12,8 @@
 --   1b. shopify_split_orders_to_stripe_charge (orders whose payment reference names a charge ->
 --      that charge): grouped by the payment reference; checks: currency, the orders' sum equals
 --      the charge's amount, 0..3 days.
---   2. shopify_refund_to_stripe_refund (one to one): by normalized order reference; checks:
---      currency, exact amount.
+--   2. shopify_refund_to_stripe_refund (one to one): by normalized order reference (the
+--      refund's own, else its charge's); checks: currency, exact amount.
 --   3. stripe_balance_to_payout (the charges, refunds and disputes a payout paid out -> the
 --      payout): grouped by the payout id the payout reconciliation report gives them; checks:
 --      currency, |net sum| equals the payout's amount, 0..10 days from the group's latest
@@ -149,8 +149,9 @@ balance as (
         upper(txn.currency) as currency,
         txn.created,
         cast(timezone(profiles.timezone, txn.created at time zone 'UTC') as date) as business_date,
-        json_extract_string(txn.metadata, '$.order_id') as order_ref,
-        lower(json_extract_string(txn.metadata, '$.customer_email')) as email,
+        txn.order_id as order_ref,
+        lower(txn.customer_email) as email,
+        txn.charge,
         txn.exchange_rate
     from raw.stripe_balance_transactions as txn
     inner join profiles
@@ -400,6 +401,19 @@ split_matches as (
 
 -- --- 2. refund -> refund ------------------------------------------------------------------------
 
+charge_orders as (
+
+    -- the order a charge's own balance transactions name, which a refund of it is for
+    select
+        profile_id,
+        source as charge,
+        min(order_ref) as order_ref
+    from balance
+    where type = 'charge'
+    group by all
+
+),
+
 refund_proposals as (
 
     select
@@ -408,9 +422,14 @@ refund_proposals as (
         any_value(refunds.created) as created,
         min(struct_pack(order_rows.created_at, order_rows.order_name)) as proposal
     from balance as refunds
+    left join charge_orders
+        on charge_orders.profile_id = refunds.profile_id
+        and charge_orders.charge = refunds.charge
     inner join order_rows
         on order_rows.profile_id = refunds.profile_id
-        and order_rows.reference = nullif(regexp_replace(upper(refunds.order_ref), '[\s#\-_./:]+', '', 'g'), '')
+        and order_rows.reference = nullif(
+            regexp_replace(upper(coalesce(refunds.order_ref, charge_orders.order_ref)), '[\s#\-_./:]+', '', 'g'), ''
+        )
     where refunds.type = 'refund'
         and order_rows.refunded_minor > 0
         and not order_rows.paid_with_paypal

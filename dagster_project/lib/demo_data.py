@@ -48,12 +48,38 @@ from dagster_project.lib.formats import (
     write_stripe_payout_reconciliation,
 )
 
+# the orders export's header as Shopify writes it (Orders > Export > CSV), every column in its
+# order; the demo fills the ones below and leaves the rest (addresses, taxes by name, ...) blank
 SHOPIFY_COLUMNS = [
+    "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Accepts Marketing",
+    "Currency", "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Shipping Method",
+    "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem compare at price",
+    "Lineitem sku", "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status",
+    "Billing Name", "Billing Street", "Billing Address1", "Billing Address2", "Billing Company", "Billing City",
+    "Billing Zip", "Billing Province", "Billing Country", "Billing Phone", "Shipping Name", "Shipping Street",
+    "Shipping Address1", "Shipping Address2", "Shipping Company", "Shipping City", "Shipping Zip",
+    "Shipping Province", "Shipping Country", "Shipping Phone", "Notes", "Note Attributes", "Cancelled at",
+    "Payment Method", "Payment Reference", "Refunded Amount", "Vendor", "Outstanding Balance", "Employee",
+    "Location", "Device ID", "Id", "Tags", "Risk Level", "Source", "Lineitem discount", "Tax 1 Name",
+    "Tax 1 Value", "Tax 2 Name", "Tax 2 Value", "Tax 3 Name", "Tax 3 Value", "Tax 4 Name", "Tax 4 Value",
+    "Tax 5 Name", "Tax 5 Value", "Phone", "Receipt Number", "Duties", "Billing Province Name",
+    "Shipping Province Name", "Payment ID", "Payment Terms Name", "Next Payment Due At", "Payment References",
+]  # fmt: skip
+_SHOPIFY_FILLED = [
     "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Currency",
     "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Created at",
     "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku", "Billing Name",
     "Payment Method", "Payment Reference", "Refunded Amount", "Id", "Tags", "Source",
 ]  # fmt: skip
+
+
+def shopify_export_row(values: dict[str, str]) -> list[str]:
+    """One line of the orders export: the given columns' values, the others blank."""
+    unknown = set(values) - set(SHOPIFY_COLUMNS)
+    if unknown:
+        raise ValueError(f"Not columns of the Shopify orders export: {', '.join(sorted(unknown))}")
+    return [values.get(column, "") for column in SHOPIFY_COLUMNS]
+
 
 GROUND_TRUTH_COLUMNS = [
     "source_name", "record_id", "entry_type", "copy", "profile_id", "side", "scenario",
@@ -255,8 +281,7 @@ def generate_demo_data(
             total = subtotal + shipping
             for index, ((product, price), qty) in enumerate(zip(items, quantities, strict=True)):
                 first = index == 0
-                order_rows.append(  # noqa: B023 - the profile's rows
-                    [
+                filled = [
                         name, email if first else "", status if first else "",
                         _shopify_time(created) if first else "", "fulfilled" if first else "",
                         (order_currency or currency) if first else "",  # noqa: B023
@@ -268,8 +293,8 @@ def generate_demo_data(
                         payment_method if first else "", payment_reference if first else "",
                         _money(refunded) if first else "",
                         str(shopify_id) if first else "", "", "web" if first else "",
-                    ]
-                )  # fmt: skip
+                ]  # fmt: skip
+                order_rows.append(shopify_export_row(dict(zip(_SHOPIFY_FILLED, filled, strict=True))))  # noqa: B023
             dataset.orders += 1
             return name, total, email
 
@@ -792,10 +817,7 @@ def _balance_transaction(
         "description": description,
         "exchange_rate": None,
         "fee": fee,
-        "fee_details": [
-            {"amount": fee, "application": None, "currency": currency.lower(),
-             "description": "Stripe processing fees", "type": "stripe_fee"},
-        ] if fee else [],  # fmt: skip
+        "fee_details": [_fee_detail(fee, currency)] if fee else [],
         "net": amount - fee,
         "reporting_category": {"adjustment": "dispute"}.get(kind, kind),
         "source": source_id or _random_id(rng, prefix),
@@ -804,6 +826,16 @@ def _balance_transaction(
     }
     record["_source_object"] = _source_object(record, order_reference, email, charge_id, presentment)
     return record
+
+
+def _fee_detail(fee: int, currency: str) -> dict:
+    return {
+        "amount": fee,
+        "application": None,
+        "currency": currency.lower(),
+        "description": "Stripe processing fees",
+        "type": "stripe_fee",
+    }
 
 
 def _source_object(
