@@ -22,7 +22,7 @@
         "coalesce(json_extract_string(source.metadata, '$.payment_method'), '') not ilike '%paypal%'",
     ],
     'target_filters': [
-        "target.entry_type = 'charge'",
+        "target.entry_type in ('charge', 'payment')",
     ],
     'fx': {
         'when': "json_extract_string(target.metadata, '$.exchange_rate') is not null",

@@ -16,7 +16,7 @@
         "coalesce(json_extract_string(source.metadata, '$.payment_method'), '') not ilike '%paypal%'",
     ],
     'target_filters': [
-        "target.entry_type = 'refund'",
+        "target.entry_type in ('refund', 'payment_refund')",
     ],
     'identifiers': [
         {'name': 'order_id',

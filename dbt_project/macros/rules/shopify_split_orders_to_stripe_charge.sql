@@ -19,7 +19,7 @@
         "json_extract_string(source.metadata, '$.payment_reference') like 'ch!_%' escape '!'",
     ],
     'target_filters': [
-        "target.entry_type = 'charge'",
+        "target.entry_type in ('charge', 'payment')",
     ],
     'identifiers': [
         {'name': 'charge_id',

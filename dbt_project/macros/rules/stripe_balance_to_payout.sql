@@ -14,7 +14,7 @@
     'group_amount': 'net_minor',
     'window_days': 7,
     'filters': [
-        "source.entry_type in ('charge', 'refund', 'adjustment')",
+        "source.entry_type in ('charge', 'payment', 'refund', 'payment_refund', 'adjustment')",
     ],
     'target_filters': [
         "target.entry_type = 'payout'",
