@@ -197,7 +197,15 @@ def write_paypal_activity(path: Path, rows: int, templates: dict[str, list[Path]
     template = read_template(templates["paypal_activity"], empty_as_text=True)
 
     def vary() -> list[pl.Expr]:
-        return [keeping_width("Transaction ID"), keeping_width("Reference Txn ID"), with_block("Invoice Number", "-")]
+        # a balance after each row cannot follow from the rows before it once they repeat: every
+        # row shows none ("...", as PayPal writes where no balance applies), so the running
+        # balance is still walked but not compared
+        return [
+            keeping_width("Transaction ID"),
+            keeping_width("Reference Txn ID"),
+            with_block("Invoice Number", "-"),
+            pl.lit("...").alias("Balance"),
+        ]
 
     # the activity download quotes every field
     return replicate_csv(template, path, rows, vary, quote_style="always")

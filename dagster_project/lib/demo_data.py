@@ -130,6 +130,10 @@ PAYPAL_METHOD = "PayPal Express Checkout"  # the Shopify export's Payment Method
 PAYPAL_ACCOUNTS = {"acme_eu": "paypal@acme-shop.example", "globex_us": "paypal@globex-store.example"}
 PAYPAL_BANK_NAMES = {"EUR": "PAYPAL EUROPE S.A R.L. ET CIE S.C.A", "USD": "PAYPAL INC"}
 PAYPAL_SWEEP_TIME = time(23)  # PayPal withdraws the day's balance at 23:00 in the shop's time zone
+# the date order of each profile's PayPal downloads, its account's locale: the German shop's are
+# dotted and day first, so that the reader must find the order from the file (the US one's are
+# declared month first in the source config: its early-month days cannot tell)
+PAYPAL_DATE_FORMATS = {"acme_eu": "%d.%m.%Y", "globex_us": "%m/%d/%Y"}
 PAYPAL_ID_ALPHABET = string.ascii_uppercase + string.digits
 WITHDRAWAL_WINDOW_DAYS = 5
 
@@ -458,6 +462,9 @@ def generate_demo_data(
         # PayPal withdraws its balance to the bank every evening; the bank credits the withdrawal
         # the next day with its transaction id in the remittance text
         balance = 0
+        # the balance PayPal shows after each row of its downloads: every row written moves it,
+        # the one with an impossible date too (its money is real, only its date is unreadable)
+        shown_balance = 0
 
         def sweep(sweep_day: date) -> None:
             """PayPal's withdrawal at 23:00 of `sweep_day` in the shop's time zone (every payment
@@ -487,7 +494,7 @@ def generate_demo_data(
         def write_day(day: date) -> None:
             """The day's Shopify export, Stripe balance transactions (UTC day) and PayPal
             download (the shop's day): nothing later adds to them."""
-            nonlocal paypal_rows
+            nonlocal paypal_rows, shown_balance
             shopify_path = out_dir / "shopify_orders" / profile / f"orders_export_{day}.csv"  # noqa: B023
             bad = _bad_shopify_rows(currency, day) if bad_rows and day == first_day else []  # noqa: B023
             _write_shopify(shopify_path, order_rows, bad, truth, profile)  # noqa: B023
@@ -514,10 +521,12 @@ def generate_demo_data(
             paypal_path = out_dir / "paypal_activity" / profile / f"activity_{day}.csv"  # noqa: B023
             rows = sorted((r for r in paypal_rows if r["at"].date() == day), key=lambda r: r["at"])
             paypal_rows = [r for r in paypal_rows if r["at"].date() != day]
+            date_format = PAYPAL_DATE_FORMATS[profile]  # noqa: B023
             if bad_rows and day == first_day:
-                # a payment dated a day the calendar does not have
+                # a payment dated a day the calendar does not have, in the account's date order
+                impossible = date_format.replace("%d", "30").replace("%m", "02").replace("%Y", f"{day:%Y}")
                 broken = {
-                    "at": datetime.combine(day, time(22), tzinfo=UTC).astimezone(zone), "Date": f"02/30/{day:%Y}",  # noqa: B023
+                    "at": datetime.combine(day, time(22), tzinfo=UTC).astimezone(zone), "Date": impossible,  # noqa: B023
                     "Name": "Broken Row", "Type": "Express Checkout Payment", "Status": "Completed",
                     "Currency": currency, "Gross": 1000, "Fee": -_paypal_fee(1000),  # noqa: B023
                     "From Email Address": "broken@example.com", "To Email Address": PAYPAL_ACCOUNTS[profile],  # noqa: B023
@@ -526,7 +535,10 @@ def generate_demo_data(
                 rows.append(broken)
                 truth.add("paypal_activity", broken["Transaction ID"], "payment", profile, "invalid_date",  # noqa: B023
                           "quarantined", "invalid_input", file=paypal_path.name, row=len(rows) + 1)  # fmt: skip
-            write_paypal_activity(paypal_path, rows)
+            for row in rows:
+                shown_balance += row["Gross"] + row["Fee"]
+                row["Balance"] = shown_balance
+            write_paypal_activity(paypal_path, rows, date_format=date_format)
             dataset.paypal_rows += len(rows)
             day_files.append(("paypal_activity", profile, paypal_path))  # noqa: B023
 

@@ -217,7 +217,7 @@ def format_paypal_amount(amount_minor: int, currency: str) -> str:
     return f"{Decimal(format_major(amount_minor, currency)):,f}"
 
 
-def _paypal_row(row: Mapping[str, Any]) -> dict[str, str]:
+def _paypal_row(row: Mapping[str, Any], date_format: str) -> dict[str, str]:
     values = dict(row)
     currency = values["Currency"]
     if values.get("Net") is None and values.get("Gross") is not None:
@@ -228,7 +228,7 @@ def _paypal_row(row: Mapping[str, Any]) -> dict[str, str]:
     if moment is not None:
         if not isinstance(moment, datetime) or moment.tzinfo is None:
             raise ValueError(f"'at' must be a datetime with its time zone, not {moment!r}")
-        values.setdefault("Date", moment.strftime(PAYPAL_DATE_FORMAT))
+        values.setdefault("Date", moment.strftime(date_format))
         values.setdefault("Time", moment.strftime("%H:%M:%S"))
         values.setdefault("TimeZone", moment.tzname())
     unknown = set(values) - set(PAYPAL_ACTIVITY_COLUMNS)
@@ -246,21 +246,25 @@ def _paypal_row(row: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def write_paypal_activity(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
+def write_paypal_activity(
+    path: Path, rows: Iterable[Mapping[str, Any]], *, date_format: str = PAYPAL_DATE_FORMAT
+) -> Path:
     """Write a PayPal activity download (CSV, every field quoted) with the export's default columns.
 
     Each row is keyed by export column names. `Gross`, `Fee`, `Net` (and `Balance`) are signed
     integer minor units of `Currency` (a fee PayPal takes is negative), written as decimals in
     major units with a comma between thousands; `Net` defaults to gross plus fee and `Balance
     Impact` to Credit or Debit by the sign of the net. `at`, a datetime with its time zone, gives
-    `Date` (MM/DD/YYYY), `Time` and `TimeZone` (the zone's abbreviation, e.g. CET); they may also
-    be given as strings. Other columns are written as given, missing ones empty.
+    `Date` (in ``date_format``, the account's locale: MM/DD/YYYY for a US account), `Time` and
+    `TimeZone` (the zone's abbreviation, e.g. CET); they may also be given as strings. `Balance`,
+    the balance of the row's currency after it, is written when given. Other columns are written
+    as given, missing ones empty.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=PAYPAL_ACTIVITY_COLUMNS, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writeheader()
-        writer.writerows(_paypal_row(row) for row in rows)
+        writer.writerows(_paypal_row(row, date_format) for row in rows)
     return path
 
 

@@ -15,12 +15,14 @@ before is skipped.
 import codecs
 import csv
 import hashlib
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -34,9 +36,11 @@ from dagster_project.lib.pan import mask_frame
 from dagster_project.lib.readers.bai2 import read_bai2
 from dagster_project.lib.readers.camt053 import camt053_balance, camt053_movement
 from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejected
+from dagster_project.lib.readers.date_formats import decide_format, parsed_column
 from dagster_project.lib.readers.mt940 import read_mt940
 from dagster_project.lib.readers.paypal_settlement import read_paypal_settlement
-from dagster_project.lib.source_configs import FORMATS, ReaderOptions, regex_group_index
+from dagster_project.lib.readers.running_balance import BalanceRow, check_running_balance
+from dagster_project.lib.source_configs import FORMATS, ReaderOptions, display_path, regex_group_index
 from dagster_project.lib.sources import SOURCES, Field, Source, currency_minor_units, known_currencies
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.fZ")
@@ -766,13 +770,15 @@ def _own_text_present(f: Field) -> pl.Expr:
     if f.default is not None:
         return pl.lit(True)
     own = _text(f).str.strip_chars()
-    return own.is_not_null() & (own != "")
+    return own.is_not_null() & (own != "") & ~own.is_in(list(f.null_values))
 
 
 def _field_text(f: Field) -> pl.Expr:
     """The text the field's value is read from: its column's, trimmed, followed by those it is
-    joined with; blank is null."""
+    joined with; blank is null, and so is a text the field declares means no value."""
     text = _trimmed(_text(f), f.trim)
+    if f.null_values:
+        text = pl.when(text.is_in(list(f.null_values))).then(None).otherwise(text)
     if f.joined_with:
         parts = [text, *(pl.col(f"_text:{key}").str.strip_chars() for key in f.joined_with)]
         text = pl.concat_str(parts, separator=" ", ignore_nulls=True)
@@ -1092,17 +1098,106 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
     return problems
 
 
+def _parsed_value(f: Field, text: pl.Expr, fmt: str) -> pl.Expr:
+    """The field's value read with one format (null when the text is not in it)."""
+    if f.type == "date":
+        return text.str.to_date(fmt, strict=False)
+    return _parse_timestamp(text, fmt, f.time_zone)
+
+
+def _decide_formats(path: Path, source: Source, text: pl.DataFrame, profile_id: str) -> tuple[Source, dict[str, Any]]:
+    """The source as this file is read: each field that detects its format per file keeps only
+    the one its dates are written in (so every value of the file is read alike, and a date that
+    does not fit it is quarantined as any other); and the decisions, by field."""
+    decisions: dict[str, Any] = {}
+    fields = []
+    for index, f in enumerate(source.fields):
+        if f.detect != "per_file":
+            fields.append(f)
+            continue
+        prepared = _prepared_text(f)
+        dates = text.select(
+            "_source_row",
+            prepared.alias("text"),
+            *(_parsed_value(f, prepared, fmt).alias(parsed_column(i)) for i, fmt in enumerate(f.formats)),
+        ).filter(pl.col("text").is_not_null())
+        where = display_path(source.config_file) if source.config_file else f"the {source.name} source config"
+        pin_hint = (
+            f"declare the format of profile {profile_id}'s files on fields[{index}] ({f.source_key}) of {where}: "
+            f"profile_formats: {{{profile_id}: '<one of its formats>'}}"
+        )
+        decision = decide_format(
+            path,
+            f"field '{f.source_key}'",
+            f.formats,
+            dates,
+            pinned=dict(f.profile_formats).get(profile_id),
+            pin_hint=pin_hint,
+        )
+        decisions[f.source_key] = decision.as_record()
+        fields.append(replace(f, formats=(decision.format,), detect=None) if decision.format else f)
+    return replace(source, fields=tuple(fields)), decisions
+
+
+def _check_running_balances(
+    path: Path, source: Source, typed: pl.DataFrame, rejected: pl.DataFrame, given_keys: set[str]
+) -> dict[str, Any]:
+    """Check every running balance field of the file (FileRejected when one breaks); what was
+    checked, by field."""
+    decisions: dict[str, Any] = {}
+    for f in source.fields:
+        balance = f.running_balance
+        if balance is None:
+            continue
+        if f.source_key not in given_keys:
+            # older exports have no balance column: nothing to check, and nothing is assumed
+            decisions[f.source_key] = {"running_balance": f"not checked: the file has no {f.source_key} column"}
+            continue
+        amount = source.field_of(balance.amount)
+        columns = {
+            "row": pl.col("_source_row"),
+            "known": pl.col("reason").is_null(),
+            "moves": (
+                ~pl.col(balance.skip_field).is_in(list(balance.skip_values)).fill_null(False)
+                if balance.skip_field
+                else pl.lit(True)
+            ),
+            "per": pl.col(balance.per).cast(pl.String) if balance.per else pl.lit(None, pl.String),
+            "amount": pl.col(amount.column),
+            "amount_text": _field_text(amount),
+            "balance": pl.col(f.column),
+            "balance_text": _field_text(f),
+        }
+        rows = [BalanceRow(**row) for row in typed.select(**columns).iter_rows(named=True)]
+        # a line the reader rejected is a row whose effect on the balance is unknown
+        rows += [BalanceRow(row=row, known=False) for row in rejected["_source_row"].to_list()]
+        rows.sort(key=lambda row: row.row)
+        order, checked = check_running_balance(path, f.source_key, amount.source_key, rows)
+        decisions[f.source_key] = {"running_balance": "checked", "rows_checked": checked, "order": order}
+    return decisions
+
+
 def parse_file(
-    path: Path, source: Source, *, profile_id: str, file_id: str, ingested_at: datetime
+    path: Path,
+    source: Source,
+    *,
+    profile_id: str,
+    file_id: str,
+    ingested_at: datetime,
+    decisions: dict[str, Any] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """(raw rows that passed, quarantined rows, rows read) for one landed file."""
+    """(raw rows that passed, quarantined rows, rows read) for one landed file. ``decisions``
+    receives what the file itself settled, by field: the format its dates are written in, its
+    running balance."""
     text, rejected = READERS[source.format](path, source)
     text, rejected = mask_frame(text), mask_frame(rejected)
     rows_read = text.height + rejected.height
+    given_keys = set(text.columns)
     for f in source.fields:
         if f.source_key not in text.columns:
             text = text.with_columns(pl.lit(None, pl.String).alias(f.source_key))
     text = text.rename({f.source_key: f"_text:{f.source_key}" for f in source.fields})
+    source, read_decisions = _decide_formats(path, source, text, profile_id)
     typed = text.with_columns([_cast_expression(f, source).alias(f.column) for f in source.fields])
     problems = _problems(source, typed)
     typed = typed.with_columns(
@@ -1113,6 +1208,9 @@ def parse_file(
     if "_part" in typed.columns:
         # rows exploded from one record share its row number; the reason says which part failed
         typed = typed.with_columns(pl.format("{}: {}", "_part", "reason").alias("reason"))
+    read_decisions |= _check_running_balances(path, source, typed, rejected, given_keys)
+    if decisions is not None:
+        decisions.update(read_decisions)
     failed = typed.filter(pl.col("reason").is_not_null()).select("_source_row", "_raw_record", "field", "reason")
     passed = typed.filter(pl.col("reason").is_null()).with_columns(
         pl.lit(profile_id).alias("_profile_id"),
@@ -1271,10 +1369,14 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
             rows_read bigint not null,
             rows_loaded bigint not null,
             rows_quarantined bigint not null,
-            ingested_at timestamp not null
+            ingested_at timestamp not null,
+            read_decisions json
         )
         """
     )
+    # what a file settled about itself (the format its dates are written in, its running
+    # balance), by field; a warehouse created before the column gains it, empty for its files
+    connection.execute("alter table raw.ingested_files add column if not exists read_decisions json")
 
 
 def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str) -> IngestResult:
@@ -1294,8 +1396,9 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
         return IngestResult(source_name, str(path), file_id, 0, 0, 0, skipped=True)
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
     try:
+        decisions: dict[str, Any] = {}
         passed, quarantined, rows_read = parse_file(
-            path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at
+            path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at, decisions=decisions
         )
     except FileRejected as rejection:
         # kept with its reason, and not retried until a different file lands
@@ -1337,6 +1440,7 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
                 passed.height,
                 quarantine_rows.height,
                 ingested_at,
+                json.dumps(decisions, sort_keys=True) if decisions else None,
             ],
         )
         connection.execute("commit")
@@ -1350,7 +1454,19 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
 
 
 def _register_file(connection: duckdb.DuckDBPyConnection, values: list) -> None:
-    connection.execute("insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+    # by name: a warehouse from before a column was added has it last, not where create puts it
+    connection.execute(
+        """
+        insert into raw.ingested_files (
+            file_id, source_name, profile_id, path, size_bytes, sha256, rows_read, rows_loaded,
+            rows_quarantined, ingested_at, read_decisions
+        )
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        values,
+    )
+
+
 
 
 def landed_files(landing: Path, source_name: str) -> list[tuple[Path, str]]:

@@ -37,6 +37,8 @@ GENERIC_FORMATS = ("csv", "json_list", "json_lines", "fixed_width")
 NAMED_FORMATS = ("camt053", "mt940", "bai2", "ecb_rates_csv", "paypal_stl")
 FORMATS = GENERIC_FORMATS + NAMED_FORMATS
 RECORD_ROLES = ("header", "detail", "trailer")
+# how a field with several formats is read: "per_file", one format for every value of a file
+DETECT_MODES = ("per_file",)
 DIRECTIONS = ("DEBIT", "CREDIT")
 
 
@@ -51,6 +53,18 @@ class SignFrom:
     field: str
     debit: tuple[str, ...]
     credit: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunningBalance:
+    """A balance written after each row: within a file, per value of `per`, the previous row's
+    balance plus this row's `amount` is this row's balance; a row whose `skip_field` holds one
+    of `skip_values` does not move it."""
+
+    amount: str
+    per: str | None = None
+    skip_field: str | None = None
+    skip_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,17 @@ class Field:
     # when set, the strptime formats the value is read with instead of its type's defaults; a
     # trailing %Z reads a time zone abbreviation (PST, CET, ...)
     formats: tuple[str, ...] = ()
+    # "per_file": `formats` are the ones a file may be written in (an account's locale: month
+    # or day first); the one every date of a file fits is used for the whole file, never one per
+    # value (readers/date_formats.py)
+    detect: str | None = None
+    # with detect: the format a profile's files are declared to use, for a file whose dates fit
+    # several (every day <= 12); a file that contradicts it is rejected
+    profile_formats: tuple[tuple[str, str], ...] = ()
+    # texts that mean the value is not given (PayPal writes "..." where a balance does not apply)
+    null_values: tuple[str, ...] = ()
+    # the field is a balance after each row, checked within each file (readers/running_balance.py)
+    running_balance: RunningBalance | None = None
     # when set, the thousands separator a decimal may carry between groups of three digits
     thousands_separator: str | None = None
     # a decimal written with a comma before its decimals (1234,56)
@@ -478,6 +503,14 @@ def _field(
             values[name] = checker.texts(document[name], f"{key}.{name}")
     if "formats" in document:
         values["formats"] = checker.formats(document["formats"], f"{key}.formats")
+    if "detect" in document:
+        values["detect"] = checker.choice(document["detect"], f"{key}.detect", DETECT_MODES, "detect mode")
+    if "profile_formats" in document:
+        values["profile_formats"] = _profile_formats(checker, document["profile_formats"], f"{key}.profile_formats")
+    if "null_values" in document:
+        values["null_values"] = checker.texts(document["null_values"], f"{key}.null_values")
+    if "running_balance" in document:
+        values["running_balance"] = _running_balance(checker, document["running_balance"], f"{key}.running_balance")
     if "thousands_separator" in document:
         values["thousands_separator"] = checker.character(document["thousands_separator"], f"{key}.thousands_separator")
     if "time_zone" in document:
@@ -549,9 +582,50 @@ def _field(
         values["formats"] = defaults["timestamp_formats"]
     if values["type"] == "timestamp" and "time_zone" not in values and "time_zone" in defaults:
         values["time_zone"] = defaults["time_zone"]
+    if "detect" in values and len(values.get("formats", ())) < 2:
+        raise checker.fail(f"{key}.detect", "needs formats listing at least two formats a file may be written in")
+    if "profile_formats" in values:
+        if "detect" not in values:
+            raise checker.fail(f"{key}.profile_formats", "applies to fields with detect: per_file")
+        for profile, fmt in values["profile_formats"]:
+            if fmt not in values["formats"]:
+                raise checker.fail(
+                    f"{key}.profile_formats.{profile}", f"'{fmt}' is not one of the field's formats"
+                )
+    if "running_balance" in values and not numeric:
+        raise checker.fail(f"{key}.running_balance", f"applies to decimal and integer fields, not {values['type']}")
     if values.get("decimal_comma") and values.get("thousands_separator") == ",":
         raise checker.fail(f"{key}.thousands_separator", "',' cannot separate thousands in a decimal_comma number")
     return Field(**values)
+
+
+def _profile_formats(checker: _Checker, raw: Any, key: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not raw:
+        raise checker.fail(key, f"expected a mapping of profiles to the format of their files, got {_shown(raw)}")
+    return tuple(
+        (checker.name(profile, f"{key}.{profile}"), checker.text(fmt, f"{key}.{profile}"))
+        for profile, fmt in raw.items()
+    )
+
+
+def _running_balance(checker: _Checker, raw: Any, key: str) -> RunningBalance:
+    document = checker.mapping(raw, key, ("amount", "per", "skip_when"))
+    if "amount" not in document:
+        raise checker.fail(f"{key}.amount", "missing (the column of the amount that moves the balance)")
+    skip_field, skip_values = None, ()
+    if "skip_when" in document:
+        skip = checker.mapping(document["skip_when"], f"{key}.skip_when", ("field", "values"))
+        for name in ("field", "values"):
+            if name not in skip:
+                raise checker.fail(f"{key}.skip_when.{name}", "missing")
+        skip_field = checker.name(skip["field"], f"{key}.skip_when.field")
+        skip_values = checker.texts(skip["values"], f"{key}.skip_when.values")
+    return RunningBalance(
+        amount=checker.name(document["amount"], f"{key}.amount"),
+        per=checker.name(document["per"], f"{key}.per") if "per" in document else None,
+        skip_field=skip_field,
+        skip_values=skip_values,
+    )
 
 
 def _check_json_path(checker: _Checker, path: str, key: str, array: str | None) -> None:
@@ -594,7 +668,18 @@ def _cross_check_fields(checker: _Checker, fields: tuple[Field, ...]) -> None:
                 raise checker.fail(
                     f"{key}.sign_from.field", f"'{other}' must be a text field (its values say the side)"
                 )
-
+        if f.running_balance is not None:
+            balance = f.running_balance
+            others = (("amount", balance.amount), ("per", balance.per), ("skip_when.field", balance.skip_field))
+            for name, other in others:
+                if other is not None and (other not in by_column or other == f.column):
+                    raise checker.fail(f"{key}.running_balance.{name}", f"'{other}' is not another declared column")
+            if by_column[balance.amount].type != f.type:
+                raise checker.fail(
+                    f"{key}.running_balance.amount",
+                    f"'{balance.amount}' is of type {by_column[balance.amount].type}; it must be {f.type}, "
+                    "as the balance is",
+                )
 
 def _entry_value(checker: _Checker, raw: Any, key: str, columns: dict[str, Field]) -> EntryValue:
     if isinstance(raw, dict):

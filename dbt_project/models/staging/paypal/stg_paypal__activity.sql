@@ -108,6 +108,7 @@ renamed as (
             'gross', gross,
             'fee', fee,
             'net', net,
+            'balance', balance,
             'reference_txn_id', reference_txn_id,
             'receipt_id', receipt_id,
             'custom_number', custom_number,
