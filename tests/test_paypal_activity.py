@@ -227,6 +227,30 @@ def test_memo_rows_and_rows_without_a_balance_do_not_break_it_and_each_currency_
     assert decisions["Balance"]["rows_checked"] == 2  # GBP 97.00 -> 7.00 -> 9.90
 
 
+def test_a_download_listed_newest_first_is_checked_in_that_order(home: ReconHome, tmp_path: Path) -> None:
+    path = _activity(tmp_path / "Download.CSV", list(reversed(DAY_FIRST)))
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "paypal_activity", "acme_eu")
+        decisions = _decisions(connection, path)
+    assert result.rows_loaded == 3
+    assert decisions["Balance"] == {"running_balance": "checked", "rows_checked": 2, "order": "newest first"}
+
+
+def test_a_line_the_reader_rejects_is_not_checked_across(home: ReconHome, tmp_path: Path) -> None:
+    # the middle line lost its last fields: its Net is unknown, so the next balance cannot break
+    path = _activity(tmp_path / "Download.CSV", DAY_FIRST)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[2] = lines[2].rsplit(",", 3)[0]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "paypal_activity", "acme_eu")
+        decisions = _decisions(connection, path)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    assert decisions["Balance"]["rows_checked"] == 0
+
+
 def test_a_download_without_a_balance_column_is_loaded_unchecked_and_says_so(home: ReconHome, tmp_path: Path) -> None:
     columns = tuple(column for column in COLUMNS if column != "Balance")
     rows = [

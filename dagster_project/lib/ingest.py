@@ -39,7 +39,7 @@ from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejecte
 from dagster_project.lib.readers.date_formats import decide_format, parsed_column
 from dagster_project.lib.readers.mt940 import read_mt940
 from dagster_project.lib.readers.paypal_settlement import read_paypal_settlement
-from dagster_project.lib.readers.running_balance import BalanceRow, check_running_balance
+from dagster_project.lib.readers.running_balance import check_running_balance
 from dagster_project.lib.source_configs import FORMATS, ReaderOptions, display_path, regex_group_index
 from dagster_project.lib.sources import SOURCES, Field, Source, currency_minor_units, known_currencies
 
@@ -1168,10 +1168,9 @@ def _check_running_balances(
             "balance": pl.col(f.column),
             "balance_text": _field_text(f),
         }
-        rows = [BalanceRow(**row) for row in typed.select(**columns).iter_rows(named=True)]
         # a line the reader rejected is a row whose effect on the balance is unknown
-        rows += [BalanceRow(row=row, known=False) for row in rejected["_source_row"].to_list()]
-        rows.sort(key=lambda row: row.row)
+        unreadable = rejected.select(pl.col("_source_row").alias("row"), pl.lit(False).alias("known"))
+        rows = pl.concat([typed.select(**columns), unreadable], how="diagonal_relaxed")
         order, checked = check_running_balance(path, f.source_key, amount.source_key, rows)
         decisions[f.source_key] = {"running_balance": "checked", "rows_checked": checked, "order": order}
     return decisions
