@@ -169,6 +169,23 @@ def test_a_declared_profile_format_reads_an_ambiguous_file_and_a_contradicting_o
     assert decisions["Date"] == {"format": "%m/%d/%Y %H:%M:%S %Z", "how": "pinned for the profile"}
 
 
+def test_dates_that_read_alike_in_every_order_need_no_decision(home: ReconHome, tmp_path: Path) -> None:
+    rows = [
+        _row("11/11/2026", "10:00:00", "Express Checkout Payment", "EUR", "10.00", "-0.84", "9.16", "7TX00000000000001",
+             "9.16", "Credit", zone="CET"),
+        _row("05/05/2026", "10:00:00", "Express Checkout Payment", "EUR", "10.00", "-0.84", "9.16", "7TX00000000000002",
+             "18.32", "Credit", zone="CEST"),
+    ]  # fmt: skip
+    path = _activity(tmp_path / "Download.CSV", rows)
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        ingest_file(connection, path, "paypal_activity", "acme_eu")
+        loaded = connection.sql("select occurred_at from raw.paypal_activity order by _source_row").fetchall()
+        decisions = _decisions(connection, path)
+    assert loaded == [(datetime(2026, 11, 11, 9, 0),), (datetime(2026, 5, 5, 8, 0),)]
+    assert decisions["Date"]["how"] == "detected (the possible formats read every date alike)"
+
+
 def test_a_download_mixing_date_orders_is_refused(home: ReconHome, tmp_path: Path) -> None:
     path = _activity(tmp_path / "Download.CSV", [DAY_FIRST[0], MONTH_FIRST[0]])
     with connect(home.warehouse) as connection:

@@ -85,10 +85,12 @@ def decide_format(
             "date orders; nothing from the file was loaded"
         )
     if len(possible) == 1:
-        return FormatDecision(possible[0], "pinned for the profile" if pinned else "detected")
+        # the file proves it (and agrees with the profile's declared format, if any)
+        return FormatDecision(possible[0], "detected")
     readings = readable.select(columns[list(candidates).index(fmt)] for fmt in possible)
-    differing = [position for position, values in enumerate(readings.iter_rows()) if len(set(values)) > 1]
-    if not differing:
+    first, *others = readings.columns
+    differing = readings.select(pl.any_horizontal(pl.col(c) != pl.col(first) for c in others)).to_series().arg_true()
+    if differing.is_empty():
         # every date reads the same in each (a day that equals its month): any of them will do
         how = "detected (the possible formats read every date alike)"
         return FormatDecision(pinned or possible[0], how)
