@@ -41,6 +41,11 @@ def test_every_row_of_every_file_is_loaded_or_quarantined(tmp_path: Path) -> Non
     for row in listed:
         assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"], row
         assert row["is_conserved"] is True, row
+    # the PayPal download's date order was found from its dates, and its balance checked
+    paypal_decisions = json.loads(by_file["paypal_activity", "acme_eu"]["read_decisions"])
+    assert paypal_decisions["Date"] == {"format": "%d.%m.%Y %H:%M:%S %Z", "how": "detected"}
+    assert paypal_decisions["Balance"]["running_balance"] == "checked"
+    assert by_file["shopify_orders", "acme_eu"]["read_decisions"] is None
     quarantine = json.loads(recon(home, "quarantine", "--format", "json").stdout)
 
     # the Shopify file with bad rows: every line read, the three bad ones quarantined, and of the

@@ -193,7 +193,8 @@ def files(connection: duckdb.DuckDBPyConnection, *, profile: str | None) -> list
             skipped_by_staging,
             is_conserved,
             file_id,
-            ingested_at
+            ingested_at,
+            read_decisions
         from marts.mart_file_conservation
         {where}
         order by ingested_at, source_name, source_file

@@ -104,6 +104,9 @@ conservation as (
         -- the invariant
         files.rows_read = files.rows_loaded + coalesce(quarantined_per_file.rows_quarantined, 0) as is_conserved,
 
+        -- what the file settled about itself: its date format, its running balance
+        files.read_decisions,
+
         -- lineage
         files.size_bytes,
         files.sha256,

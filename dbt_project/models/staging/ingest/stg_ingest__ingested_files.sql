@@ -23,6 +23,10 @@ renamed as (
         rows_loaded,
         rows_quarantined,
 
+        -- what the file settled about itself (JSON by field: the format its dates are written in,
+        -- its running balance)
+        read_decisions,
+
         -- timestamps (UTC)
         ingested_at
     from source
