@@ -1,7 +1,9 @@
 """Bank statements that check themselves: SWIFT MT940 (plain, German ?NN and Dutch /CODE/
-dialects) and BAI2 read into raw rows, malformed lines quarantined with line and field, a
-statement whose balances or control totals do not add up rejected whole (camt.053 too), and
-the staged entries in the shape the bank rules read."""
+dialects), MT942 interim reports and BAI2 read into raw rows, malformed lines quarantined with
+line and field, and every statement (camt.053 too) checked on its own against the lines that
+were loaded: one that does not add up is kept and flagged, its siblings load, and finance sees
+it as a `statement_out_of_balance` exception; the staged entries in the shape the bank rules
+read."""
 
 import json
 import re
@@ -57,6 +59,20 @@ def _ingest(home: ReconHome, path: Path, source: str, profile: str = "acme_eu") 
     return result, rows, quarantined
 
 
+def _statements(home: ReconHome) -> list[dict]:
+    """The statement checks of raw.bank_statements, in file order."""
+    with connect(home.warehouse) as connection:
+        return _rows(connection, "select * from raw.bank_statements order by file_id, statement_position")
+
+
+def _checks(home: ReconHome) -> list[tuple]:
+    """(statement id, status, difference, rows read, loaded, quarantined) of every statement."""
+    return [
+        (s["statement_id"], s["check_status"], s["difference"], s["rows_read"], s["rows_loaded"], s["rows_quarantined"])
+        for s in _statements(home)
+    ]
+
+
 def _rejected(home: ReconHome, path: Path, source: str, match: str) -> str:
     """Ingest a file that must be rejected whole: its reason, once nothing else was written."""
     with connect(home.warehouse) as connection:
@@ -69,10 +85,11 @@ def _rejected(home: ReconHome, path: Path, source: str, match: str) -> str:
             select
                 (select count(*) from raw.{source}),
                 (select count(*) from raw.quarantine),
-                (select count(*) from raw.ingested_files)
+                (select count(*) from raw.ingested_files),
+                (select count(*) from raw.bank_statements)
             """
         ).fetchall()[0]
-    assert counts == (0, 0, 0)
+    assert counts == (0, 0, 0, 0)
     assert rejected == [(str(path), str(rejection.value))]
     assert str(rejection.value).startswith(f"{path}: ")
     return str(rejection.value)
@@ -185,52 +202,129 @@ def test_a_preamble_before_the_first_statement_is_skipped(home: ReconHome, tmp_p
     assert (result.rows_loaded, [row["_source_row"] for row in rows]) == (5, [8, 12, 14, 25, 27])
 
 
-def test_an_mt940_statement_that_does_not_balance_is_rejected_whole(home: ReconHome, tmp_path: Path) -> None:
+def test_an_unbalanced_statement_is_kept_and_flagged_and_its_sibling_loads(home: ReconHome, tmp_path: Path) -> None:
     path = _write(tmp_path / "unbalanced.sta", _replace(PLAIN, ":62F:C261104GBP3434,74", ":62F:C261104GBP3434,47"))
-    reason = _rejected(home, path, "mt940", "does not balance")
-    assert reason == (
-        f"{path}: statement 'STMT261104' of account 'GB29NWBK60161331926819' (line 19) does not balance: "
-        "opening balance 3339.50 GBP + credits 95.24 - debits 0 = 3434.74 GBP, but its closing balance is "
-        "3434.47 GBP (a difference of -0.27); nothing from the file was loaded: ask the bank for a corrected "
-        "statement"
+    result, rows, quarantined = _ingest(home, path, "mt940")
+    # every line of both statements loads: the first balances, the second is kept with its lines
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 5, 0) and quarantined == []
+    assert [row["_source_row"] for row in rows] == [6, 10, 12, 23, 25]
+    assert _checks(home) == [
+        ("STMT261103", "balanced", Decimal("0"), 3, 3, 0),
+        ("STMT261104", "out_of_balance", Decimal("-0.27"), 2, 2, 0),
+    ]
+    flagged = _statements(home)[1]
+    assert (flagged["account_id"], flagged["currency"], flagged["statement_date"]) == (
+        "GB29NWBK60161331926819", "GBP", date(2026, 11, 4)
+    )  # fmt: skip
+    assert (flagged["opening_balance"], flagged["closing_balance"], flagged["loaded_total"]) == (
+        Decimal("3339.50"), Decimal("3434.47"), Decimal("95.24")
+    )  # fmt: skip
+    assert flagged["loaded_rows"] == [23, 25] and flagged["statement_row"] == 19
+    assert flagged["reason"] == (
+        "statement 'STMT261104' of account 'GB29NWBK60161331926819' (line 19): does not balance: opening balance "
+        "3339.50 GBP + its lines 95.24 = 3434.74 GBP, but its closing balance is 3434.47 GBP (a difference of -0.27)"
     )
 
 
-def test_malformed_mt940_lines_are_quarantined_and_the_rest_loads(home: ReconHome, tmp_path: Path) -> None:
-    text = _replace(PLAIN, "D120,50NMSC", "D120.50NMSC")  # a decimal point
-    text = _replace(text, "261103RC40,00", "261103XC40,00")  # no such mark
-    text = _replace(text, ":61:2611041104CD75,25", ":61:2613411104CD75,25")  # no 41st of a 13th month
-    text = _replace(text, ":61:2611041104RD19,99", ":61:2611041131RD19,99")  # no 31 November
-    path = _write(tmp_path / "malformed.sta", text)
-    result, rows, quarantined = _ingest(home, path, "mt940")
-    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (5, 1, 4)
-    assert [row["_source_row"] for row in rows] == [6]
-    assert [row[:3] for row in quarantined] == [
-        (10, ":61:/amount",
-         "field ':61:/amount': '120.50' is not a SWIFT amount (digits with a decimal comma, e.g. 1234,56)"),
-        (12, ":61:/mark", "field ':61:/mark': 'XC' is not a debit/credit mark (C, D, RC or RD)"),
-        (23, ":61:/value_date", "field ':61:/value_date': '261341' is not a date (YYMMDD)"),
-        (25, ":61:/entry_date", "field ':61:/entry_date': '1131' is not a date (MMDD)"),
-    ]  # fmt: skip
-    # the quarantine keeps the line as sent, with its :86:
-    assert quarantined[0][3] == ":61:2611031103D120.50NMSCNONREF//BR26110302\n:86:CARD FEES NOVEMBER"
+def test_a_statement_with_a_quarantined_line_is_flagged(home: ReconHome, tmp_path: Path) -> None:
+    """A balanced statement whose line could not be loaded (an amount without its decimal
+    comma) no longer adds up: its loaded lines are short by the quarantined amount."""
+    text = _replace(PLAIN, ":61:2611041104CD75,25", ":61:2611041104CD75")
+    result, _, quarantined = _ingest(home, _write(tmp_path / "short.sta", text), "mt940")
+    assert (result.rows_loaded, result.rows_quarantined, [row[:2] for row in quarantined]) == (
+        4, 1, [(23, ":61:/amount")]
+    )  # fmt: skip
+    assert _checks(home) == [
+        ("STMT261103", "balanced", Decimal("0"), 3, 3, 0),
+        ("STMT261104", "out_of_balance", Decimal("75.25"), 2, 1, 1),
+    ]
+    assert _statements(home)[1]["reason"].endswith("(a difference of 75.25) (1 of its 2 lines quarantined)")
 
 
-def test_a_quarantined_date_does_not_hide_a_statement_that_does_not_balance(home: ReconHome, tmp_path: Path) -> None:
-    """The balance check counts every line whose amount and side can be read, whatever else is
-    wrong with it: only an unreadable amount or mark leaves a statement unprovable."""
-    text = _replace(PLAIN, ":61:2611041104CD75,25", ":61:2613411104CD75,25")
-    text = _replace(text, ":62F:C261104GBP3434,74", ":62F:C261104GBP3500,00")
-    _rejected(home, _write(tmp_path / "bad_date.sta", text), "mt940", r"statement 'STMT261104' .* does not balance")
+def test_headers_repeated_before_each_statement_are_skipped(home: ReconHome, tmp_path: Path) -> None:
+    """ABN AMRO writes its BIC, 940 and its BIC again before every statement, not only the first."""
+    header = "ABNANL2A\n940\nABNANL2A\n"
+    first, _, second = PLAIN.partition("-}\n")
+    text = header + first.partition("\n")[2] + "-\n" + header + second.partition("\n")[2].replace("-}{5:", "-\n{5:")
+    text = text.replace("-\n{5:{CHK:123456789ABC}}", "-")
+    path = _write(tmp_path / "abn_amro.sta", text)
+    result, rows, _ = _ingest(home, path, "mt940")
+    assert (result.rows_loaded, result.rows_quarantined) == (5, 0)
+    assert {row["statement_id"] for row in rows} == {"STMT261103", "STMT261104"}
+    assert [check[1] for check in _checks(home)] == ["balanced", "balanced"]
 
 
-def test_a_statement_with_an_unreadable_balance_quarantines_its_lines(home: ReconHome, tmp_path: Path) -> None:
-    text = _replace(PLAIN, ":60F:C261102GBP1000,00", ":60F:C261102XYZ1000,00")
-    result, rows, quarantined = _ingest(home, _write(tmp_path / "balance.sta", text), "mt940")
+def test_a_statement_that_cannot_be_read_as_one_does_not_stop_its_siblings(home: ReconHome, tmp_path: Path) -> None:
+    text = _replace(PLAIN, ":62F:C261103GBP3339,50\n", "")
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "no_closing.sta", text), "mt940")
     assert (result.rows_loaded, result.rows_quarantined) == (2, 3)
     assert {row["statement_id"] for row in rows} == {"STMT261104"}
-    reason = "field ':60F:/currency': unknown currency 'XYZ' (not an ISO 4217 code)"
-    assert [row[:3] for row in quarantined] == [(line, ":60F:/currency", reason) for line in (6, 10, 12)]
+    reason = (
+        "statement 'STMT261103' of account 'GB29NWBK60161331926819' (line 2): it has no :62F: or :62M: (the "
+        "closing balance); an MT940 statement has exactly one"
+    )
+    assert [row[:3] for row in quarantined] == [(line, ":62F:", reason) for line in (6, 10, 12)]
+    assert [check[:2] for check in _checks(home)] == [("STMT261103", "not_checked"), ("STMT261104", "balanced")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "reason"),
+    [
+        (":25:GB29NWBK60161331926819\n:28C:308/1", ":28C:308/1", ":25:",
+         r"statement 'STMT261104' \(line 19\): it has no :25: or :25P: \(the account\)"),
+        (":60F:C261103GBP3339,50", ":60F:C261103EUR3339,50", ":62F:/currency",
+         r"opening balance is in EUR but its closing balance in GBP"),
+    ],
+)  # fmt: skip
+def test_a_statement_without_its_parts_quarantines_its_lines(
+    home: ReconHome, tmp_path: Path, old: str, new: str, field: str, reason: str
+) -> None:
+    result, _, quarantined = _ingest(home, _write(tmp_path / "statement.sta", _replace(PLAIN, old, new)), "mt940")
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 2)
+    assert all(row[1] == field and re.search(reason, row[2]) for row in quarantined)
+
+
+def test_the_parts_of_a_statement_chain_by_their_sequence_numbers(home: ReconHome, tmp_path: Path) -> None:
+    """Part 2 of statement 308 opens (:60M:) where part 1 closed (:62M:); a part that does not
+    is flagged though its own lines add up."""
+    two_parts = _replace(PLAIN, ":28C:307/1", ":28C:308/1")
+    two_parts = _replace(two_parts, ":62F:C261103GBP3339,50", ":62M:C261103GBP3339,50")
+    two_parts = _replace(two_parts, ":28C:308/1\n:60F:C261103GBP3339,50", ":28C:308/2\n:60M:C261103GBP3339,50")
+    _ingest(home, _write(tmp_path / "chained.sta", two_parts), "mt940")
+    broken = _replace(two_parts, ":60M:C261103GBP3339,50", ":60M:C261103GBP3339,60")
+    broken = _replace(broken, ":62F:C261104GBP3434,74", ":62F:C261104GBP3434,84")
+    with connect(home.warehouse) as connection:
+        ingest_file(connection, _write(tmp_path / "broken.sta", broken), "mt940", "acme_eu")
+    statements = _statements(home)
+    by_file = {(Path(s["source_file"]).stem, s["statement_number"]): s for s in statements}
+    assert by_file[("chained", "308/2")]["check_status"] == "balanced"
+    flagged = by_file[("broken", "308/2")]
+    assert (flagged["check_status"], flagged["difference"]) == ("out_of_balance", Decimal("0"))
+    assert flagged["reason"].endswith(
+        "its intermediate opening balance (:60M:) 3339.60 is not the closing balance 3339.50 of the part before "
+        "it (:28C: 308/1, line 2)"
+    )
+
+
+def test_a_statement_line_without_a_transaction_code_in_cyrillic_text_loads(home: ReconHome, tmp_path: Path) -> None:
+    """S and three spaces (no identification code), a funds code, a non-SWIFT :NS: field and
+    UTF-8 text in Cyrillic: the lines load and the statement balances."""
+    text = (
+        ":20:STARTUMS\r\n:25:40702810900000012345\r\n:28:00017\r\n:NS:22ООО Ромашка\r\n23Выписка\r\n"
+        ":60F:C261103UAH100000,00\r\n"
+        ":61:2611031103DF2500,00S   X\r\n:NS:09Комиссия банка: 12.50UAH\r\n15ПАО Банк\r\n"
+        ":61:2611031103CF10000,00S   Y\r\n:NS:09Оплата по счёту 42\r\n"
+        ":61:2611031103DF1234,56S   Z\r\n"
+        ":62F:C261103UAH106265,44\r\n:64:C261103UAH106265,44\r\n"
+    )
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "vypiska.sta", text), "mt940")
+    assert (result.rows_loaded, result.rows_quarantined, quarantined) == (3, 0, [])
+    assert [(row["credit_debit"], row["funds_code"], row["amount"]) for row in rows] == [
+        ("DBIT", "F", Decimal("2500.00")), ("CRDT", "F", Decimal("10000.00")), ("DBIT", "F", Decimal("1234.56"))
+    ]  # fmt: skip
+    assert (rows[0]["transaction_type"], rows[0]["customer_reference"]) == ("S", "X")
+    assert "Комиссия банка" in rows[0]["supplementary_details"]
+    assert [check[:2] for check in _checks(home)] == [("STARTUMS", "balanced")]
 
 
 @pytest.mark.parametrize(
@@ -241,16 +335,54 @@ def test_a_statement_with_an_unreadable_balance_quarantines_its_lines(home: Reco
         (_replace(PLAIN, "-}\n{1:F01", "-}\nstray text\n{1:F01"),
          r"line 18: 'stray text' is outside any statement \(a statement starts with its :20: tag\)"),
         ("\x00\x01:20:X", r"binary content \(NUL bytes\) where MT940 text was expected"),
-        (_replace(PLAIN, ":62F:C261103GBP3339,50\n", ""),
-         r"statement 'STMT261103' of account 'GB29NWBK60161331926819' \(line 2\) has no :62F: or :62M:"),
-        (_replace(PLAIN, ":25:GB29NWBK60161331926819\n:28C:308/1", ":28C:308/1"),
-         r"statement 'STMT261104' \(line 19\) has no :25: or :25P: \(the account\)"),
-        (_replace(PLAIN, ":60F:C261103GBP3339,50", ":60F:C261103EUR3339,50"),
-         r"opening balance is in EUR but its closing balance in GBP"),
     ],
 )  # fmt: skip
 def test_an_unreadable_mt940_file_is_rejected_whole(home: ReconHome, tmp_path: Path, content: str, reason: str) -> None:
     _rejected(home, _write(tmp_path / "statement.sta", content), "mt940", reason)
+
+
+# --- MT942 -----------------------------------------------------------------------------------
+
+
+MT942 = (FIXTURES / "mt942_interim.sta").read_text()
+
+
+def test_an_mt942_interim_report_loads_and_checks_its_totals(home: ReconHome, tmp_path: Path) -> None:
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "intraday.sta", MT942), "mt942")
+    assert (result.rows_read, result.rows_loaded, quarantined) == (3, 3, [])
+    first = rows[0]
+    assert (first["statement_id"], first["account_id"], first["currency"]) == (
+        "INTRA261104A", "DE89370400440532013000", "EUR"
+    )  # fmt: skip
+    assert first["reported_at"] == datetime(2026, 11, 4, 10, 45)  # 11:45 at +01:00
+    assert (first["floor_limit"], first["debit_count"], first["debit_total"]) == ("0,", 1, Decimal("12.40"))
+    assert (first["credit_count"], first["credit_total"]) == (2, Decimal("1750.10"))
+    assert (first["amount"], first["credit_debit"], first["bank_reference"]) == (
+        Decimal("1500.00"), "CRDT", "B261104001"
+    )  # fmt: skip
+    assert _checks(home) == [("INTRA261104A", "balanced", Decimal("0"), 3, 3, 0)]
+    assert _statements(home)[0]["check_kind"] == "interim_totals"
+
+
+def test_an_mt942_whose_totals_its_lines_do_not_reach_is_flagged(home: ReconHome, tmp_path: Path) -> None:
+    text = _replace(MT942, ":90C:2EUR1750,10", ":90C:3EUR1750,20")
+    _ingest(home, _write(tmp_path / "intraday.sta", text), "mt942")
+    [check] = _statements(home)
+    assert (check["check_status"], check["difference"]) == ("out_of_balance", Decimal("0.10"))
+    assert check["reason"].endswith("(a difference of 0.10); it gives 4 lines, but 3 were loaded")
+
+
+def test_an_mt942_without_totals_loads_unchecked_and_an_mt940_source_names_the_other(
+    home: ReconHome, tmp_path: Path
+) -> None:
+    text = _replace(MT942, ":90D:1EUR12,40\n:90C:2EUR1750,10\n", "")
+    result, _, _ = _ingest(home, _write(tmp_path / "intraday.sta", text), "mt942")
+    assert result.rows_loaded == 3 and _checks(home)[0][1] == "not_checked"
+    result, _, quarantined = _ingest(home, _write(tmp_path / "as_mt940.sta", MT942), "mt940")
+    assert result.rows_loaded == 0
+    assert quarantined[0][2].endswith(
+        "it is an MT942 interim report (:13D:/:34F:, no :60F:); ingest it as source mt942"
+    )
 
 
 # --- BAI2 ------------------------------------------------------------------------------------
@@ -296,9 +428,6 @@ def test_bai2_transactions_land_with_their_account_and_group(home: ReconHome, tm
 @pytest.mark.parametrize(
     ("old", "new", "reason"),
     [
-        ("49,5187500,7/", "49,5187501,7/",
-         r"account '4567890123' \(03 at line 3\) does not add up: its trailer \(49 at line 9\) gives account "
-         r"control total 5187501, but 5187500 is computed from its records"),
         ("49,5187500,7/", "49,5187500,6/", r"\(49 at line 9\) gives number of records 6, but 7 is computed"),
         ("98,7187500,2,12/", "98,7187000,2,12/",
          r"the group of line 2 does not add up: its trailer \(98 at line 13\) gives group control total 7187000, "
@@ -343,15 +472,88 @@ def test_malformed_bai2_transactions_are_quarantined_and_the_rest_loads(home: Re
     )
 
 
-def test_an_unreadable_amount_leaves_its_account_unchecked_but_not_the_file(home: ReconHome, tmp_path: Path) -> None:
-    """An account whose transaction amount cannot be read cannot be proven: the quarantine
-    explains it; the group and file totals, built from the accounts' stated totals, still hold."""
+def test_an_account_whose_transactions_miss_its_control_total_is_kept_and_flagged(
+    home: ReconHome, tmp_path: Path
+) -> None:
+    text = _replace(BAI2, "49,5187500,7/", "49,5187501,7/")
+    text = _replace(text, "98,7187500,2,12/", "98,7187501,2,12/")
+    text = _replace(text, "99,9650000,2,19/", "99,9650001,2,19/")
+    result, _, _ = _ingest(home, _write(tmp_path / "report.bai", text), "bai2", "globex_us")
+    assert (result.rows_loaded, result.rows_quarantined) == (5, 0)
+    assert _checks(home) == [
+        ("4567890123", "out_of_balance", Decimal("0.01"), 3, 3, 0),
+        ("7788990011", "balanced", Decimal("0"), 1, 1, 0),
+        ("4567890123", "balanced", Decimal("0"), 1, 1, 0),
+    ]
+    assert _statements(home)[0]["reason"] == (
+        "account '4567890123' (03 at line 3): does not add up: its lines add up to 7625.00 USD, but it states "
+        "7625.01 USD (a difference of 0.01)"
+    )
+
+
+def test_an_unreadable_amount_leaves_its_account_flagged_but_not_the_file(home: ReconHome, tmp_path: Path) -> None:
+    """An account whose transaction amount cannot be read is short of its control total by it:
+    the quarantine says why; the group and file totals, built from the accounts' stated totals,
+    still hold."""
     text = _replace(BAI2, "16,165,500000,Z", "16,165,5OOOOO,Z")
     text = _replace(text, "49,5187500,7/", "49,5187600,7/")
     text = _replace(text, "98,7187500,2,12/", "98,7187600,2,12/")
     text = _replace(text, "99,9650000,2,19/", "99,9650100,2,19/")
     result, _, _ = _ingest(home, _write(tmp_path / "unprovable.bai", text), "bai2", "globex_us")
     assert (result.rows_loaded, result.rows_quarantined) == (4, 1)
+    assert _checks(home)[0] == ("4567890123", "out_of_balance", Decimal("5001.00"), 3, 2, 1)
+
+
+# 03 amounts continued on 88s, each line ending ",,,/" (a field more than the summary needs),
+# a transaction's text continued on an 88: the 49 total is every amount of 03, 88 and 16
+BAI2_CONTINUED = """01,SVBKUS6S,ACMECORP,261104,0700,1,,,2/
+02,ACMECORP,SVBKUS6S,1,261103,,USD,2/
+03,9876543210,USD,010,1200000,,,015,1325000,,,/
+88,040,1100000,,,045,1325000,,,/
+88,072,000,,,074,000,,,/
+88,100,125000,1,,400,000,0,/
+16,142,125000,,B26110301,/
+88,STRIPE TRANSFER po_1SvbContinued0001
+49,5200000,7/
+98,5200000,1,9/
+99,5200000,1,11/
+"""
+
+
+def test_a_bai2_control_total_counts_the_account_summaries_and_their_continuations(
+    home: ReconHome, tmp_path: Path
+) -> None:
+    result, rows, _ = _ingest(home, _write(tmp_path / "svb.bai", BAI2_CONTINUED), "bai2", "globex_us")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    assert (rows[0]["amount"], rows[0]["text"]) == (Decimal("1250.00"), "STRIPE TRANSFER po_1SvbContinued0001")
+    assert (rows[0]["opening_ledger"], rows[0]["closing_ledger"]) == (Decimal("12000.00"), Decimal("13250.00"))
+    assert _checks(home) == [("9876543210", "balanced", Decimal("0"), 1, 1, 0)]
+
+
+def test_a_blank_bai2_control_total_is_not_given_and_not_checked(home: ReconHome, tmp_path: Path) -> None:
+    text = "\n".join(
+        [
+            "01,BANKUS33,ACMECORP,261104,0600,7,,,2/",
+            "02,ACMECORP,BANKUS33,1,261103,,USD,2/",
+            "03,1111111111,/",
+            "49,,2/",
+            "03,2222222222,USD,010,5000,,/",
+            "16,165,2500,Z,B1,,ACH CREDIT/",
+            "49,,3/",
+            "98,,2,7/",
+            "99,,1,9/",
+        ]
+    )
+    result, _, _ = _ingest(home, _write(tmp_path / "blank.bai", text), "bai2", "globex_us")
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    statements = _statements(home)
+    assert [(s["account_id"], s["check_status"], s["rows_loaded"]) for s in statements] == [
+        ("1111111111", "not_checked", 0),
+        ("2222222222", "not_checked", 1),
+    ]
+    assert statements[1]["reason"] == (
+        "account '2222222222' (03 at line 5): its trailer (49 at line 7) gives no account control total"
+    )
 
 
 # --- camt.053 --------------------------------------------------------------------------------
@@ -389,16 +591,27 @@ def test_a_camt053_statement_that_balances_loads(home: ReconHome, tmp_path: Path
     assert rows[0]["opening_balance"] + Decimal("412.34") - Decimal("19.99") == rows[0]["closing_balance"]
 
 
-def test_a_camt053_statement_that_does_not_balance_is_rejected_whole(home: ReconHome, tmp_path: Path) -> None:
+def test_a_camt053_statement_that_does_not_balance_is_kept_and_flagged(home: ReconHome, tmp_path: Path) -> None:
     path = _camt053(tmp_path)
     # 100.00 + 412.34 - 19.99 = 492.35: the statement claims a cent more
     path.write_text(_replace(path.read_text(), '<Amt Ccy="EUR">492.35</Amt>', '<Amt Ccy="EUR">492.36</Amt>'))
-    reason = _rejected(home, path, "camt053", "does not balance")
-    assert reason == (
-        f"{path}: statement 'S-1' of account 'DE89370400440532013000' does not balance: opening balance 100.00 EUR "
-        "+ credits 412.34 - debits 19.99 = 492.35 EUR, but its closing balance is 492.36 EUR (a difference of "
-        "0.01); nothing from the file was loaded: ask the bank for a corrected statement"
+    result, _, _ = _ingest(home, path, "camt053")
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
+    assert _checks(home) == [("S-1", "out_of_balance", Decimal("0.01"), 3, 3, 0)]
+    assert _statements(home)[0]["reason"] == (
+        "statement 'S-1' of account 'DE89370400440532013000': does not balance: opening balance 100.00 EUR + its "
+        "lines 392.35 = 492.35 EUR, but its closing balance is 492.36 EUR (a difference of 0.01)"
     )
+
+
+def test_an_entry_quarantined_by_its_cast_leaves_its_statement_flagged(home: ReconHome, tmp_path: Path) -> None:
+    """The check counts the entries that were loaded, whichever step quarantined the others:
+    here the cast of the entry's currency, after the reader had read the entry."""
+    path = _camt053(tmp_path)
+    path.write_text(_replace(path.read_text(), '<Amt Ccy="EUR">19.99</Amt>', '<Amt Ccy="XYZ">19.99</Amt>'))
+    result, _, quarantined = _ingest(home, path, "camt053")
+    assert (result.rows_loaded, [row[:2] for row in quarantined]) == (2, [(2, "Amt/@Ccy")])
+    assert _checks(home) == [("S-1", "out_of_balance", Decimal("-19.99"), 3, 2, 1)]
 
 
 # --- every transaction is accounted for ------------------------------------------------------
@@ -530,6 +743,50 @@ def test_statement_lines_are_staged_as_bank_entries_the_bank_rules_read(home: Re
             ("bai2", 212500, "USD", "9WD00000AB678901E"),
             ("mt940", 100050, "EUR", "5TY12345AB678901C"),
         ],
+    }
+
+
+def test_a_statement_out_of_balance_is_an_exception_with_its_difference(home: ReconHome, tmp_path: Path) -> None:
+    """After a dbt run, the statement that does not balance is a `statement_out_of_balance`
+    exception with the exact difference, its statement, account and lines; its balanced
+    sibling is none, and its lines are entries all the same."""
+    path = _write(tmp_path / "unbalanced.sta", _replace(PLAIN, ":62F:C261104GBP3434,74", ":62F:C261104GBP3434,47"))
+    _ingest(home, path, "mt940")
+    assert dbt(home, "seed").returncode == 0
+    built = dbt(home, "run", "--select", "+fct_exceptions")
+    assert built.returncode == 0, built.stdout
+    with connect(home.warehouse) as connection:
+        exceptions = _rows(
+            connection,
+            """
+            select category, statement_id, account_id, entry_ids, records, amount_at_stake_minor, variance_minor,
+                expected_value, actual_value, currency, business_date, profile_id, merchant_id, check_reason
+            from marts.fct_exceptions
+            where category = 'statement_out_of_balance'
+            """,
+        )
+        entries = connection.sql("select count(*) from staging.stg_bank__mt940_entries").fetchall()[0][0]
+    assert entries == 5
+    [flagged] = exceptions
+    assert flagged == {
+        "category": "statement_out_of_balance",
+        "statement_id": "STMT261104",
+        "account_id": "GB29NWBK60161331926819",
+        "entry_ids": ["acme_eu:mt940:BR26110401", "acme_eu:mt940:BR26110402"],
+        "records": ["mt940:BR26110401", "mt940:BR26110402"],
+        "amount_at_stake_minor": 27,
+        "variance_minor": 27,
+        "expected_value": "9497",
+        "actual_value": "9524",
+        "currency": "GBP",
+        "business_date": date(2026, 11, 4),
+        "profile_id": "acme_eu",
+        "merchant_id": "acme_shop",
+        "check_reason": (
+            "statement 'STMT261104' of account 'GB29NWBK60161331926819' (line 19): does not balance: opening "
+            "balance 3339.50 GBP + its lines 95.24 = 3434.74 GBP, but its closing balance is 3434.47 GBP (a "
+            "difference of -0.27)"
+        ),
     }
 
 

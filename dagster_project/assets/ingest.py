@@ -81,6 +81,15 @@ bookkeeping_tables = [
         kinds={"duckdb"},
     ),
     dg.AssetSpec(
+        dg.AssetKey(["raw", "bank_statements"]),
+        group_name="ingest",
+        description=(
+            "Every bank statement of an ingested file, with the check of its claim (balances, interim totals, "
+            "control total) against the lines loaded from it (written by each bank statement ingest)."
+        ),
+        kinds={"duckdb"},
+    ),
+    dg.AssetSpec(
         dg.AssetKey(["raw", "resolutions"]),
         group_name="resolutions",
         description="The operators' resolutions of exceptions, appended by `recon resolve`.",

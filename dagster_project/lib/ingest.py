@@ -34,10 +34,10 @@ import pyarrow.csv as pacsv
 from dagster_project.lib.contracts import LINEAGE_COLUMNS, dtype_of, raw_contract
 from dagster_project.lib.pan import mask_frame
 from dagster_project.lib.readers.bai2 import read_bai2
-from dagster_project.lib.readers.camt053 import camt053_balance, camt053_movement
-from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejected
+from dagster_project.lib.readers.camt053 import camt053_check, camt053_movement
+from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejected, StatementCheck, statement_frame
 from dagster_project.lib.readers.date_formats import decide_format, parsed_column
-from dagster_project.lib.readers.mt940 import read_mt940
+from dagster_project.lib.readers.mt940 import read_mt940, read_mt942
 from dagster_project.lib.readers.paypal_settlement import read_paypal_settlement
 from dagster_project.lib.readers.running_balance import check_running_balance
 from dagster_project.lib.source_configs import FORMATS, ReaderOptions, display_path, regex_group_index
@@ -671,8 +671,9 @@ def _camt053_entry(entry: ET.Element) -> dict[str, str | None]:
     }
 
 
-def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One row of text columns per statement entry (Ntry), numbered by its position in the file."""
+def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame, list[StatementCheck]]:
+    """One row of text columns per statement entry (Ntry), numbered by its position in the file,
+    and each statement's check."""
     data = path.read_bytes()
     if b"\x00" in data:
         raise FileRejected(f"{path}: not UTF-8 XML (it contains NUL bytes)")
@@ -697,14 +698,16 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
     positions: list[int] = []
     records: list[str] = []
     rejected: list[tuple[int, str, str, str]] = []
+    checks: list[StatementCheck] = []
     position = 0
-    for statement in _children(documents[0], "Stmt"):
+    for statement_position, statement in enumerate(_children(documents[0], "Stmt"), start=1):
         statement_values, problem = _camt053_statement(statement)
-        balance = camt053_balance(statement_values)
+        check = camt053_check(statement_position, position + 1, statement_values, problem[1] if problem else None)
+        checks.append(check)
         for entry in _children(statement, "Ntry"):
             position += 1
             values = {**statement_values, **_camt053_entry(entry)}
-            balance.add(position, camt053_movement(values))
+            check.add(position, camt053_movement(values))
             # the entry as the quarantine shows it and its hash is taken from: without the
             # namespace, indentation or surrounding whitespace, so the same entry sent again
             # (in another version's namespace, indented otherwise) hashes the same
@@ -720,15 +723,12 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
                 column.append(values.get(key))
             positions.append(position)
             records.append(record)
-        # a statement whose balances cannot be read has its entries quarantined instead
-        if not problem:
-            balance.check(path)
     frame = pl.DataFrame(
         {"_source_row": positions, "_raw_record": records, **columns},
         schema={"_source_row": pl.Int64, "_raw_record": pl.String, **dict.fromkeys(columns, pl.String)},
     )
     rejected_frame = pl.DataFrame(rejected, schema=REJECTED_ROWS_SCHEMA, orient="row")
-    return frame, rejected_frame
+    return frame, rejected_frame, checks
 
 
 READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame]]] = {
@@ -736,13 +736,18 @@ READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame]]] 
     "json_list": _read_json_list,
     "json_lines": _read_json_lines,
     "fixed_width": _read_fixed_width,
-    "camt053": _read_camt053,
-    "mt940": read_mt940,
-    "bai2": read_bai2,
     "ecb_rates_csv": _read_ecb_rates,
     "paypal_stl": read_paypal_settlement,
 }
-assert set(READERS) == set(FORMATS), "every format a config may name has a reader"
+# bank statements: their readers also give each statement's claim about its lines, which is
+# checked against the lines that were loaded
+STATEMENT_READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame, list[StatementCheck]]]] = {
+    "camt053": _read_camt053,
+    "mt940": read_mt940,
+    "mt942": read_mt942,
+    "bai2": read_bai2,
+}
+assert set(READERS) | set(STATEMENT_READERS) == set(FORMATS), "every format a config may name has a reader"
 
 
 # --- casting and validation ----------------------------------------------------------------
@@ -1188,7 +1193,29 @@ def parse_file(
     """(raw rows that passed, quarantined rows, rows read) for one landed file. ``decisions``
     receives what the file itself settled, by field: the format its dates are written in, its
     running balance."""
-    text, rejected = READERS[source.format](path, source)
+    passed, quarantined, rows_read, _ = parse_file_and_statements(
+        path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at, decisions=decisions
+    )
+    return passed, quarantined, rows_read
+
+
+def parse_file_and_statements(
+    path: Path,
+    source: Source,
+    *,
+    profile_id: str,
+    file_id: str,
+    ingested_at: datetime,
+    decisions: dict[str, Any] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, int, pl.DataFrame]:
+    """(raw rows that passed, quarantined rows, rows read, checks of its bank statements) for one
+    landed file; no checks for a file that holds no statements. ``decisions`` receives what the
+    file itself settled, by field: the format its dates are written in, its running balance."""
+    checks: list[StatementCheck] = []
+    if source.format in STATEMENT_READERS:
+        text, rejected, checks = STATEMENT_READERS[source.format](path, source)
+    else:
+        text, rejected = READERS[source.format](path, source)
     text, rejected = mask_frame(text), mask_frame(rejected)
     rows_read = text.height + rejected.height
     given_keys = set(text.columns)
@@ -1221,7 +1248,10 @@ def parse_file(
     passed = passed.select(source.columns + list(LINEAGE_COLUMNS))
     passed, contract_failures = _enforce_contract(source, passed, text)
     quarantined = pl.concat([rejected, failed, contract_failures], how="vertical_relaxed")
-    return passed, quarantined.sort("_source_row", maintain_order=True), rows_read
+    # a statement is checked against what was loaded of it: a line quarantined by a cast or
+    # the contract leaves it short as much as one its reader quarantined
+    statements = statement_frame(checks, set(passed["_source_row"].to_list()))
+    return passed, quarantined.sort("_source_row", maintain_order=True), rows_read, statements
 
 
 def _md5(values: pl.Series) -> pl.Series:
@@ -1376,6 +1406,39 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     # what a file settled about itself (the format its dates are written in, its running
     # balance), by field; a warehouse created before the column gains it, empty for its files
     connection.execute("alter table raw.ingested_files add column if not exists read_decisions json")
+    # one row per bank statement (an MT940/MT942 message, a camt.053 Stmt, a BAI2 account) of
+    # an ingested file: its claim about its lines and whether the lines loaded bear it out
+    connection.execute(
+        """
+        create table if not exists raw.bank_statements (
+            file_id varchar not null,
+            source_name varchar not null,
+            profile_id varchar not null,
+            source_file varchar not null,
+            statement_position bigint not null,
+            statement_row bigint not null,
+            statement_id varchar,
+            statement_number varchar,
+            account_id varchar,
+            currency varchar,
+            statement_date date,
+            check_kind varchar not null,
+            opening_balance decimal(18, 4),
+            closing_balance decimal(18, 4),
+            expected_total decimal(18, 4),
+            loaded_total decimal(18, 4) not null,
+            difference decimal(18, 4),
+            rows_read bigint not null,
+            rows_loaded bigint not null,
+            rows_quarantined bigint not null,
+            loaded_rows bigint[] not null,
+            check_status varchar not null,
+            reason varchar,
+            checked_at timestamp not null,
+            primary key (file_id, statement_position)
+        )
+        """
+    )
 
 
 def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str) -> IngestResult:
@@ -1396,7 +1459,7 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         decisions: dict[str, Any] = {}
-        passed, quarantined, rows_read = parse_file(
+        passed, quarantined, rows_read, statements = parse_file_and_statements(
             path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at, decisions=decisions
         )
     except FileRejected as rejection:
@@ -1426,6 +1489,7 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
             f"insert into raw.{source.raw_table} ({column_list}) select {column_list} from incoming_rows"
         )
         connection.execute("insert into raw.quarantine select * from incoming_quarantine")
+        _insert_statements(connection, statements, file_id, source_name, profile_id, path, ingested_at)
         _register_file(
             connection,
             [
@@ -1450,6 +1514,33 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
         connection.unregister("incoming_rows")
         connection.unregister("incoming_quarantine")
     return IngestResult(source_name, str(path), file_id, rows_read, passed.height, quarantine_rows.height)
+
+
+def _insert_statements(
+    connection: duckdb.DuckDBPyConnection,
+    statements: pl.DataFrame,
+    file_id: str,
+    source_name: str,
+    profile_id: str,
+    path: Path,
+    checked_at: datetime,
+) -> None:
+    """The file's statement checks into raw.bank_statements (inside the file's transaction)."""
+    if statements.is_empty():
+        return
+    lineage = statements.select(
+        pl.lit(file_id).alias("file_id"),
+        pl.lit(source_name).alias("source_name"),
+        pl.lit(profile_id).alias("profile_id"),
+        pl.lit(str(path)).alias("source_file"),
+        pl.all(),
+        pl.lit(checked_at).cast(pl.Datetime("us")).alias("checked_at"),
+    )
+    connection.register("incoming_statements", lineage.to_arrow())
+    try:
+        connection.execute("insert into raw.bank_statements by name select * from incoming_statements")
+    finally:
+        connection.unregister("incoming_statements")
 
 
 def _register_file(connection: duckdb.DuckDBPyConnection, values: list) -> None:

@@ -10,13 +10,18 @@ end of its line without one, with more text.
 
 Amounts are whole numbers of the currency's minor units (USD cents unless the account or group
 names another currency); balances may carry a sign, transaction amounts do not: the type code
-says the side. Every trailer carries a control total (49: the sum of every amount in its 03 and
-16 records; 98: of its accounts' 49 totals; 99: of its groups' 98 totals) and a record count,
-so a file checks itself.
+says the side. Every trailer carries a control total and a record count, so a file checks
+itself. Per the specification (Cash Management Balance Reporting Specifications, version 2),
+the account trailer's (49) total is the algebraic sum of every amount in the account's 03
+record (its balances and summaries, continued on 88s) and its 16 records (with their 88s);
+98's is the sum of its accounts' 49 totals, 99's of its groups' 98 totals. An account is the
+unit of trust: one whose 49 total its loaded transactions do not reach is loaded and flagged.
+A control total left blank is not given: it is recorded as not checked.
 """
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +30,7 @@ import polars as pl
 from dagster_project.lib.readers.common import (
     FileRejected,
     Rejection,
+    StatementCheck,
     decode_text,
     rejected_frame,
     text_frame,
@@ -130,7 +136,12 @@ def _account(record: _Record, group_currency: str) -> _Account:
     balances: dict[str, str] = {}
     total: int | None = 0
     at = 2
-    while at < len(fields) and fields[at].strip():
+    while at < len(fields):
+        if not fields[at].strip():
+            # no summary here: a bank that ends a line with ",/" before an 88 continues the
+            # record with one empty field more than its last summary needs (SVB)
+            at += 1
+            continue
         type_code, amount = fields[at].strip(), (fields[at + 1].strip() if at + 1 < len(fields) else "")
         funds_type = fields[at + 3].strip() if at + 3 < len(fields) else ""
         extra = _funds_fields(funds_type, fields, at + 4)
@@ -212,6 +223,8 @@ class _Reader:
         self.at = 0
         self.rows: list[tuple[int, str, dict[str, str | None]]] = []
         self.rejected: list[Rejection] = []
+        # one check per account: what its trailer claims about its records
+        self.statements: list[StatementCheck] = []
 
     def _next(self, *codes: str, inside: str) -> _Record:
         expected = " or ".join(codes)
@@ -225,13 +238,17 @@ class _Reader:
         self.at += 1
         return record
 
-    def _trailer(self, trailer: _Record, what: str, computed: dict[str, int | None]) -> list[int]:
+    def _trailer(self, trailer: _Record, what: str, computed: dict[str, int | None]) -> list[int | None]:
         """The numbers a trailer states, in order, each checked against the one computed (None:
-        not provable, so not checked)."""
+        not provable, so not checked). A control total (the first number) left blank is not
+        given, and so not checked; a record count must be given."""
         fields = trailer.fields
-        stated = []
+        stated: list[int | None] = []
         for position, (name, value) in enumerate(computed.items()):
             text = fields[position].strip() if position < len(fields) else ""
+            if position == 0 and not text:
+                stated.append(None)
+                continue
             if not WHOLE_NUMBER.fullmatch(text):
                 raise FileRejected(
                     f"{self.path}: line {trailer.line}: the {name} of the {trailer.code} record, '{text}', "
@@ -257,7 +274,8 @@ class _Reader:
         groups, records, total = 0, len(header.lines), 0
         while (record := self._next("02", "99", inside="the file")).code != "99":
             group_total, group_records = self._group(record)
-            groups, records, total = groups + 1, records + group_records, total + group_total
+            groups, records = groups + 1, records + group_records
+            total = None if group_total is None or total is None else total + group_total
         records += len(record.lines)
         self._trailer(
             record,
@@ -268,8 +286,9 @@ class _Reader:
             extra = self.records[self.at]
             raise FileRejected(f"{self.path}: line {extra.line}: a {extra.code} record after the file trailer (99)")
 
-    def _group(self, header: _Record) -> tuple[int, int]:
-        """(the group's control total as its trailer states it, its number of records)"""
+    def _group(self, header: _Record) -> tuple[int | None, int]:
+        """(the group's control total as its trailer states it, else as computed, None when
+        neither is known; its number of records)"""
         fields = header.fields
         originator = fields[1].strip() if len(fields) > 1 else ""
         as_of_text = fields[3].strip() if len(fields) > 3 else ""
@@ -281,10 +300,12 @@ class _Reader:
         accounts, records, total = 0, len(header.lines), 0
         while (record := self._next("03", "98", inside=what)).code != "98":
             account_total, account_records = self._account(record, currency, group_values, problem)
-            accounts, records, total = accounts + 1, records + account_records, total + account_total
+            accounts, records = accounts + 1, records + account_records
+            total = None if account_total is None or total is None else total + account_total
         records += len(record.lines)
         computed = {"group control total": total, "number of accounts": accounts, "number of records": records}
-        return self._trailer(record, what, computed)[0], records
+        stated = self._trailer(record, what, computed)[0]
+        return (total if stated is None else stated), records
 
     def _account(
         self,
@@ -292,8 +313,9 @@ class _Reader:
         group_currency: str,
         group_values: dict[str, str | None],
         group_problem: tuple[str, str] | None,
-    ) -> tuple[int, int]:
-        """(the account's control total as its trailer states it, its number of records)"""
+    ) -> tuple[int | None, int]:
+        """(the account's control total as its trailer states it, else as computed, None when
+        neither is known; its number of records)"""
         account = _account(header, group_currency)
         problem = group_problem or account.problem
         balances = {} if problem else account.balances
@@ -305,12 +327,27 @@ class _Reader:
             "03/015": _major(balances["015"], account.currency) if "015" in balances else None,
         }
         what = f"account '{account.account_id}' (03 at line {header.line})"
+        as_of = group_values["02/as_of_date"]
+        check = StatementCheck(
+            position=len(self.statements) + 1,
+            line=header.line,
+            label=what,
+            statement_id=account.account_id or None,
+            account_id=account.account_id or None,
+            currency=account.currency,
+            check_kind="control_total",
+            statement_date=date.fromisoformat(as_of) if as_of else None,
+            opening=_major_decimal(balances.get("010"), account.currency),
+            closing=_major_decimal(balances.get("015"), account.currency),
+        )
+        self.statements.append(check)
         records, total = len(header.lines), account.total
         while (record := self._next("16", "49", inside=what)).code != "49":
             records += len(record.lines)
             values, amount, problems = _transaction(record, account)
             # an amount that cannot be read is quarantined, and then the total cannot be proven
             total = None if amount is None or total is None else total + amount
+            check.add(record.line, None if amount is None else _major_decimal(str(amount), account.currency))
             problems = ([problem] if problem else []) + problems
             if problems:
                 reason = "; ".join(reason for _, reason in problems)
@@ -318,17 +355,40 @@ class _Reader:
             else:
                 self.rows.append((record.line, record.raw, {**account_values, **values}))
         records += len(record.lines)
-        computed = {"account control total": total, "number of records": records}
-        return self._trailer(record, what, computed)[0], records
+        # the control total is the account's own claim, checked as a statement's (kept and
+        # flagged when its loaded transactions do not add up to it); the record count is the
+        # file's transmission, checked here
+        stated = self._trailer(record, what, {"account control total": None, "number of records": records})[0]
+        summaries = _major_decimal(None if account.total is None else str(account.total), account.currency)
+        if problem:
+            check.not_checked = problem[1]
+        elif stated is None:
+            check.not_checked = f"its trailer (49 at line {record.line}) gives no account control total"
+        elif summaries is None:
+            check.not_checked = "an amount of its 03 record cannot be read"
+        else:
+            stated_total = _major_decimal(str(stated), account.currency)
+            check.expected = None if stated_total is None else stated_total - summaries
+        return (total if stated is None else stated), records
 
 
-def read_bai2(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One row of text columns per transaction (16 record), numbered by the line it starts on; a
-    file whose control totals or record counts do not add up is rejected."""
+def _major_decimal(amount: str | None, currency: str) -> Decimal | None:
+    """Minor units as an exact amount in major units of the currency; None when there is none."""
+    digits = currency_minor_units().get(currency)
+    if amount is None or digits is None:
+        return None
+    return Decimal(int(amount)).scaleb(-digits)
+
+
+def read_bai2(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame, list[StatementCheck]]:
+    """One row of text columns per transaction (16 record), numbered by the line it starts on,
+    and each account's check of its control total. An account whose transactions do not add up
+    to its trailer's total is loaded and flagged; a file whose record counts, or group or file
+    totals, do not add up was not transmitted whole and is rejected."""
     text = decode_text(path, path.read_bytes(), "BAI2")
     reader = _Reader(path, _records(path, text))
     reader.read()
     keys = [f.source_key for f in source.fields]
     rows = reader.rows
     frame = text_frame([values for _, _, values in rows], keys, [row for row, _, _ in rows], [r for _, r, _ in rows])
-    return frame, rejected_frame(reader.rejected)
+    return frame, rejected_frame(reader.rejected), reader.statements

@@ -4,7 +4,12 @@
 
     Its status follows the resolutions log, latest action wins: OPEN with none, ASSIGNED after an
     `assign`, RESOLVED after any other action. An exception that a force_match or link resolved
-    is no longer one (the pair is matched), so it leaves this table; the log keeps the action. -#}
+    is no longer one (the pair is matched), so it leaves this table; the log keeps the action.
+
+    A bank statement whose loaded lines do not add up to what it claims (its closing balance, its
+    interim totals, its control total) is a `statement_out_of_balance` exception of its own: the
+    statement is the unit of trust, so it carries the statement, its account, its lines and the
+    difference as the amount at stake, whatever became of the lines in matching. -#}
 {%- set amount = var('severity_amount_minor') -%}
 {%- set age = var('severity_age_days') -%}
 with
@@ -47,6 +52,57 @@ exceptions as (
         ) as exception_id,
         *
     from keyed
+
+),
+
+statements_out_of_balance as (
+
+    select
+        -- ids
+        md5('statement_out_of_balance|' || statements.statement_key) as exception_id,
+        'statement_out_of_balance' as category,
+        profiles.organization_id,
+        profiles.merchant_id,
+        statements.profile_id,
+        cast(null as varchar) as rule_name,
+        statements.entry_ids,
+        statements.records,
+        cast(null as varchar) as expectation_id,
+        statements.statement_id,
+        statements.account_id,
+        statements.source_file,
+        statements.check_reason,
+
+        -- what failed: the statement's claim (expected) against its loaded lines (actual)
+        statements.check_kind as failed_check,
+        statements.source_name || ' statement' as failed_field,
+        cast(statements.expected_total_minor as varchar) as expected_value,
+        cast(statements.loaded_total_minor as varchar) as actual_value,
+
+        -- money and age
+        abs(statements.difference_minor) as amount_at_stake_minor,
+        statements.currency,
+        statements.loaded_total_minor - statements.expected_total_minor as variance_minor,
+        statements.statement_date as business_date,
+        date_diff('day', statements.statement_date, {{ as_of_date() }}) as age_days
+    from {{ ref('int_bank_statements_checked') }} as statements
+    left join {{ ref('profiles') }} as profiles
+        on profiles.profile_id = statements.profile_id
+    where statements.check_status = 'out_of_balance'
+
+),
+
+statement_exceptions as (
+
+    select
+        *,
+        case
+            when amount_at_stake_minor >= {{ amount.critical }} or age_days >= {{ age.critical }} then 'critical'
+            when amount_at_stake_minor >= {{ amount.high }} or age_days >= {{ age.high }} then 'high'
+            when amount_at_stake_minor >= {{ amount.medium }} or age_days >= {{ age.medium }} then 'medium'
+            else 'low'
+        end as severity
+    from statements_out_of_balance
 
 ),
 
@@ -102,6 +158,15 @@ select
 from exceptions
 group by exception_id, exception_category
 
+),
+
+every_exception as (
+
+    -- the statement's own columns are null for the matching's exceptions
+    select * from grouped
+    union all by name
+    select * from statement_exceptions
+
 )
 
 select
@@ -118,6 +183,6 @@ select
     case when latest_resolutions.resolution_action <> 'assign' then latest_resolutions.resolution_action end
         as resolution_action,
     case when latest_resolutions.resolution_action <> 'assign' then latest_resolutions.resolved_at end as resolved_at
-from grouped
+from every_exception as grouped
 left join latest_resolutions
     on latest_resolutions.exception_id = grouped.exception_id
