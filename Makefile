@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 # the dashboard's browser test drives Debian's Chromium (Playwright cannot download a browser here)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint lock dev bench clean
+.PHONY: install demo test lint lock currencies dev bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: install
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock: install
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock
+
+# Regenerate dbt_project/seeds/currencies.csv from the pinned ISO 4217 package (after its pin changes).
+currencies: install
+	$(BIN)/python -m dagster_project.currencies
 
 dev: install
 	$(BIN)/recon dev

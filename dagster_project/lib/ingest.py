@@ -9,7 +9,8 @@ debit/credit column) and checks it; the rows are validated against the source's 
 contract. Rows that fail go to `raw.quarantine` with the file, row, field and reason; the rest
 go to the raw table. Both writes and the file's entry in `raw.ingested_files` happen in one
 transaction, so a failure leaves nothing half-written, and a file whose content was ingested
-before is skipped.
+before is skipped. A zip archive is unpacked first and each of its files ingested as one
+(`dagster_project.ingest.archives`).
 """
 
 import codecs
@@ -17,6 +18,7 @@ import csv
 import hashlib
 import json
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,6 +33,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from dagster_project.currencies.iso4217 import currencies as iso4217_currencies
+from dagster_project.ingest.archives import is_zip_archive
+from dagster_project.ingest.archives import unpack as unpack_archive
 from dagster_project.lib.contracts import LINEAGE_COLUMNS, dtype_of, raw_contract
 from dagster_project.lib.pan import mask_frame
 from dagster_project.lib.readers.bai2 import read_bai2
@@ -41,7 +46,7 @@ from dagster_project.lib.readers.mt940 import read_mt940, read_mt942
 from dagster_project.lib.readers.paypal_settlement import read_paypal_settlement
 from dagster_project.lib.readers.running_balance import check_running_balance
 from dagster_project.lib.source_configs import FORMATS, ReaderOptions, display_path, regex_group_index
-from dagster_project.lib.sources import SOURCES, Field, Source, currency_minor_units, known_currencies
+from dagster_project.lib.sources import SOURCES, Field, Source, currency_minor_units
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.fZ")
 # a "utc_timestamp" may also come without an offset, and then it is UTC
@@ -974,9 +979,57 @@ def _major_units_problem(f: Field, source: Source, label: str, raw: pl.Expr) -> 
     )
 
 
+def _record_date(source: Source) -> pl.Expr:
+    """The day a row is dated: the first of the source's `record_date` columns that has a value
+    (a timestamp's UTC day; the withdrawal dates it is compared with are months), else null."""
+    days = [pl.col(column).cast(pl.Date) for column in source.record_date]
+    return pl.coalesce(days) if days else pl.lit(None, pl.Date)
+
+
+def _currency_problem(source: Source, label: str, raw: pl.Expr, code: pl.Expr) -> pl.Expr:
+    """Why a currency code cannot be booked, or null: it is not in ISO 4217, has no minor units,
+    or was withdrawn before the day the record is dated (or the record has no date to tell)."""
+    listed = iso4217_currencies()
+    without_units = sorted(c.code for c in listed.values() if c.minor_units is None)
+    withdrawn = [c for c in listed.values() if c.withdrawn]
+    name = code.replace_strict({c.code: c.name for c in listed.values()}, default=None, return_dtype=pl.String)
+    valid_until = code.replace_strict({c.code: c.valid_until for c in withdrawn}, default=None, return_dtype=pl.Date)
+    withdrawn_in = code.replace_strict(
+        {c.code: c.withdrawn_in for c in withdrawn}, default=None, return_dtype=pl.String
+    )
+    dated = _record_date(source)
+    date_fields = " or ".join(f"'{source.field_of(column).source_key}'" for column in source.record_date)
+    withdrawal = f"{label}: '{{}}' ({{}}) was withdrawn from ISO 4217 in {{}} and is valid on records dated up to {{}}"
+    undated = (
+        f"{withdrawal}, but this record has no date (field {date_fields})"
+        if source.record_date
+        else f"{withdrawal}; source '{source.name}' declares no record_date to date its records by"
+    )
+    return (
+        pl.when(code.is_null())
+        .then(None)
+        .when(~code.is_in(sorted(listed)))
+        .then(pl.format(f"{label}: unknown currency '{{}}' (not an ISO 4217 code)", raw))
+        .when(code.is_in(without_units))
+        .then(pl.format(f"{label}: '{{}}' ({{}}) has no minor units in ISO 4217 (N.A.): no amount is booked in it",
+                        code, name))
+        .when(valid_until.is_null())
+        .then(None)
+        .when(dated.is_null())
+        .then(pl.format(undated, code, name, withdrawn_in, valid_until))
+        .when(dated > valid_until)
+        .then(
+            pl.format(
+                f"{withdrawal}; this record is dated {{}} (field {date_fields})",
+                code, name, withdrawn_in, valid_until, dated,
+            )
+        )
+        .otherwise(None)
+    )  # fmt: skip
+
+
 def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
     """(field, reason-or-null expression) for every check a row can fail."""
-    currencies = sorted(known_currencies())
     problems: list[tuple[str, pl.Expr]] = []
     for f in source.fields:
         present = _own_text_present(f)
@@ -1058,14 +1111,7 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                 )
             )
         if f.type == "currency":
-            problems.append(
-                (
-                    f.source_key,
-                    pl.when(value.is_not_null() & ~value.is_in(currencies))
-                    .then(pl.format(f"{label}: unknown currency '{{}}' (not an ISO 4217 code)", raw))
-                    .otherwise(None),
-                )
-            )
+            problems.append((f.source_key, _currency_problem(source, label, raw, value)))
         if f.sign_from is not None:
             side_field = source.field_of(f.sign_from.field)
             side = pl.col(side_field.column)
@@ -1441,8 +1487,15 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str) -> IngestResult:
-    """Load one landed file; skip it when the same content was ingested for this source."""
+def ingest_file(
+    connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str, *, shown_as: str | None = None
+) -> IngestResult:
+    """Load one landed file; skip it when the same content was ingested for this source. A zip
+    archive's members are loaded each as a file of its own (see `dagster_project.ingest.archives`);
+    ``shown_as`` is how lineage names such a member (`archive.zip!member.xml`), unpacked at ``path``."""
+    if shown_as is None and is_zip_archive(path):
+        return _ingest_archive(connection, path, source_name, profile_id)
+    source_file = shown_as or str(path)
     source = SOURCES[source_name]
     sha256 = file_fingerprint(path)
     file_id = f"{source_name}:{profile_id}:{sha256[:16]}"
@@ -1455,7 +1508,7 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
         [source_name, profile_id, sha256, source_name, profile_id, sha256],
     ).fetchall()
     if already:
-        return IngestResult(source_name, str(path), file_id, 0, 0, 0, skipped=True)
+        return IngestResult(source_name, source_file, file_id, 0, 0, 0, skipped=True)
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         decisions: dict[str, Any] = {}
@@ -1463,17 +1516,28 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
             path, source, profile_id=profile_id, file_id=file_id, ingested_at=ingested_at, decisions=decisions
         )
     except FileRejected as rejection:
+        reason = str(rejection).replace(str(path), source_file)
         # kept with its reason, and not retried until a different file lands
         connection.execute(
             "insert or ignore into raw.rejected_files values (?, ?, ?, ?, ?, ?)",
-            [source_name, profile_id, str(path), sha256, str(rejection), ingested_at],
+            [source_name, profile_id, source_file, sha256, reason, ingested_at],
         )
-        raise
+        if shown_as is None:
+            raise
+        raise FileRejected(reason) from None
+    if shown_as is not None:
+        # an archive's member: lineage and reasons name it as delivered, not where it was unpacked
+        passed = passed.with_columns(pl.lit(shown_as).alias("_source_file"))
+        quarantined = quarantined.with_columns(pl.col("reason").str.replace_all(str(path), shown_as, literal=True))
+        if "reason" in statements.columns:
+            statements = statements.with_columns(
+                pl.col("reason").str.replace_all(str(path), shown_as, literal=True)
+            )
     quarantine_rows = quarantined.select(
         pl.lit(file_id).alias("file_id"),
         pl.lit(source_name).alias("source_name"),
         pl.lit(profile_id).alias("profile_id"),
-        pl.lit(str(path)).alias("source_file"),
+        pl.lit(source_file).alias("source_file"),
         pl.col("_source_row").alias("source_row"),
         pl.col("field"),
         pl.col("reason"),
@@ -1489,14 +1553,14 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
             f"insert into raw.{source.raw_table} ({column_list}) select {column_list} from incoming_rows"
         )
         connection.execute("insert into raw.quarantine select * from incoming_quarantine")
-        _insert_statements(connection, statements, file_id, source_name, profile_id, path, ingested_at)
+        _insert_statements(connection, statements, file_id, source_name, profile_id, Path(source_file), ingested_at)
         _register_file(
             connection,
             [
                 file_id,
                 source_name,
                 profile_id,
-                str(path),
+                source_file,
                 path.stat().st_size,
                 sha256,
                 rows_read,
@@ -1513,7 +1577,56 @@ def ingest_file(connection: duckdb.DuckDBPyConnection, path: Path, source_name: 
     finally:
         connection.unregister("incoming_rows")
         connection.unregister("incoming_quarantine")
-    return IngestResult(source_name, str(path), file_id, rows_read, passed.height, quarantine_rows.height)
+    return IngestResult(source_name, source_file, file_id, rows_read, passed.height, quarantine_rows.height)
+
+
+def _ingest_archive(
+    connection: duckdb.DuckDBPyConnection, path: Path, source_name: str, profile_id: str
+) -> IngestResult:
+    """Load every member of a landed zip archive as a file of the source's format, each in its own
+    transaction and registered under its own content (the same statement zipped and unzipped is
+    loaded once). An archive refused as a whole is kept in raw.rejected_files, as a file is; a
+    member its reader rejects is kept there under its own name, the others load, and the error
+    names each member refused."""
+    sha256 = file_fingerprint(path)
+    file_id = f"{source_name}:{profile_id}:{sha256[:16]}"
+    refused_before = connection.execute(
+        "select 1 from raw.rejected_files where source_name = ? and profile_id = ? and sha256 = ?",
+        [source_name, profile_id, sha256],
+    ).fetchall()
+    if refused_before:
+        return IngestResult(source_name, str(path), file_id, 0, 0, 0, skipped=True)
+    results: list[IngestResult] = []
+    rejections: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="recon-archive-") as scratch:
+        try:
+            members = unpack_archive(path, Path(scratch))
+        except FileRejected as rejection:
+            connection.execute(
+                "insert or ignore into raw.rejected_files values (?, ?, ?, ?, ?, ?)",
+                [source_name, profile_id, str(path), sha256, str(rejection), datetime.now(UTC).replace(tzinfo=None)],
+            )
+            raise
+        for member in members:
+            try:
+                results.append(ingest_file(connection, member.path, source_name, profile_id, shown_as=member.name))
+            except FileRejected as rejection:
+                rejections.append(str(rejection))
+    if rejections:
+        loaded = len(members) - len(rejections)
+        raise FileRejected(
+            f"{path}: {len(rejections)} of its {len(members)} files refused, {loaded} loaded: " + " | ".join(rejections)
+        )
+    return IngestResult(
+        source_name,
+        str(path),
+        file_id,
+        sum(r.rows_read for r in results),
+        sum(r.rows_loaded for r in results),
+        sum(r.rows_quarantined for r in results),
+        skipped=all(r.skipped for r in results),
+    )
+
 
 
 def _insert_statements(

@@ -3,6 +3,7 @@
 import hashlib
 from pathlib import Path
 
+from dagster_project.ingest.archives import ZIP_SIGNATURES, with_members_mapped
 from dagster_project.lib.ingest import file_fingerprint
 from dagster_project.lib.pan import mask_card_numbers
 from dagster_project.lib.sources import get_source, known_profiles
@@ -37,6 +38,9 @@ def land_file(landing: Path, path: Path, source_name: str, profile_id: str) -> P
 def _masked(content: bytes) -> bytes:
     """The file's bytes with card numbers masked (same length); a file that is not text is kept
     as it is (its reader rejects it)."""
+    if content[:4] in ZIP_SIGNATURES:
+        # masking an archive's bytes would corrupt it: the files inside it are masked instead
+        return with_members_mapped(content, _masked)
     # a UTF-16 file (a source config may declare one) is known by its byte order mark
     utf16 = ("utf-16",) if content[:2] in (b"\xff\xfe", b"\xfe\xff") else ()
     for encoding in (*utf16, "utf-8", "latin-1"):

@@ -195,6 +195,9 @@ class Source:
     lowercase_currency: bool = False
     options: ReaderOptions = field(default_factory=ReaderOptions)
     entry: EntryMapping | None = None
+    # the date or timestamp columns that date a record, the first given: a withdrawn currency
+    # is accepted only on a record dated while it was legal tender
+    record_date: tuple[str, ...] = ()
     config_file: Path | None = field(default=None, compare=False)
 
     @property
@@ -238,7 +241,7 @@ _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 _TOP_KEYS = (
     "name", "format", "raw_table", "default_account", "description", "lowercase_currency", "options", "fields",
-    "entry",
+    "record_date", "entry",
 )  # fmt: skip
 _CAST_OPTION_KEYS = ("decimal_comma", "thousands_separator", "date_formats", "timestamp_formats", "time_zone")
 _OPTION_KEYS = {
@@ -681,6 +684,25 @@ def _cross_check_fields(checker: _Checker, fields: tuple[Field, ...]) -> None:
                     "as the balance is",
                 )
 
+_DATE_TYPES = ("date", "timestamp", "utc_timestamp", "unix_timestamp")
+
+
+def _record_date(checker: _Checker, raw: Any, fields: tuple[Field, ...]) -> tuple[str, ...]:
+    """The `record_date` columns: one, or a list tried in order; each a date or timestamp field."""
+    if raw is None:
+        return ()
+    columns = checker.texts(raw if isinstance(raw, list) else [raw], "record_date")
+    by_column = {f.column: f for f in fields}
+    for index, column in enumerate(columns):
+        key = f"record_date[{index}]" if isinstance(raw, list) else "record_date"
+        if column not in by_column:
+            raise checker.fail(key, f"'{column}' is not a declared column")
+        if by_column[column].type not in _DATE_TYPES:
+            kind = by_column[column].type
+            raise checker.fail(key, f"column '{column}' is of type {kind}; it must be one of {', '.join(_DATE_TYPES)}")
+    return columns
+
+
 def _entry_value(checker: _Checker, raw: Any, key: str, columns: dict[str, Field]) -> EntryValue:
     if isinstance(raw, dict):
         value = checker.mapping(raw, key, ("value",))
@@ -805,6 +827,7 @@ def parse_source(document: Any, path: Path) -> Source:
         _field(checker, raw, index, source_format, options, defaults) for index, raw in enumerate(raw_fields)
     )
     _cross_check_fields(checker, fields)
+    record_date = _record_date(checker, document.get("record_date"), fields)
     source = Source(
         name=name,
         format=source_format,
@@ -814,6 +837,7 @@ def parse_source(document: Any, path: Path) -> Source:
         fields=fields,
         lowercase_currency=lowercase_currency,
         options=options,
+        record_date=record_date,
         config_file=path,
     )
     if "entry" in document:

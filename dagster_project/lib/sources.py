@@ -12,6 +12,7 @@ never disagree.
 import csv
 from functools import cache
 
+from dagster_project.currencies.iso4217 import currencies as iso4217_currencies
 from dagster_project.lib.home import DBT_PROJECT_DIR
 from dagster_project.lib.source_configs import (
     FIELD_TYPES,
@@ -94,15 +95,16 @@ PAYPAL_STL_TIMESTAMP_FORMAT = _formats(PAYPAL_SETTLEMENT, "initiated_at")[0]
 
 @cache
 def currency_minor_units() -> dict[str, int]:
-    """Digits after the decimal point of every ISO 4217 currency in the dbt seed."""
-    with open(DBT_PROJECT_DIR / "seeds" / "currencies.csv", newline="") as handle:
-        return {row["currency_code"]: int(row["minor_units"]) for row in csv.DictReader(handle)}
+    """Digits after the decimal point of every ISO 4217 code that has them, current or withdrawn
+    (gold, SDR and the like have none)."""
+    return {code: c.minor_units for code, c in iso4217_currencies().items() if c.minor_units is not None}
 
 
 @cache
 def known_currencies() -> frozenset[str]:
-    """ISO 4217 codes from the dbt seed, the one list both ingest and dbt use."""
-    return frozenset(currency_minor_units())
+    """Every ISO 4217 code of the generated seed, the one list both ingest and dbt use; a
+    withdrawn code is valid only on records dated up to its `valid_until` (checked at ingest)."""
+    return frozenset(iso4217_currencies())
 
 
 @cache
