@@ -760,7 +760,8 @@ def test_a_statement_out_of_balance_is_an_exception_with_its_difference(home: Re
             connection,
             """
             select category, statement_id, account_id, entry_ids, records, amount_at_stake_minor, variance_minor,
-                expected_value, actual_value, currency, business_date, profile_id, merchant_id, check_reason
+                expected_value, actual_value, currency, business_date, profile_id, merchant_id, failed_field,
+                check_reason
             from marts.fct_exceptions
             where category = 'statement_out_of_balance'
             """,
@@ -782,6 +783,7 @@ def test_a_statement_out_of_balance_is_an_exception_with_its_difference(home: Re
         "business_date": date(2026, 11, 4),
         "profile_id": "acme_eu",
         "merchant_id": "acme_shop",
+        "failed_field": "mt940 statement STMT261104 of account GB29NWBK60161331926819",
         "check_reason": (
             "statement 'STMT261104' of account 'GB29NWBK60161331926819' (line 19): does not balance: opening "
             "balance 3339.50 GBP + its lines 95.24 = 3434.74 GBP, but its closing balance is 3434.47 GBP (a "
@@ -839,6 +841,12 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @given(content=st.one_of(st.binary(max_size=400), _mutated(PLAIN), _mutated(GERMAN), _mutated(DUTCH)))
 def test_any_mt940_input_is_loaded_quarantined_or_rejected(content: bytes) -> None:
     _parse(content, "mt940")
+
+
+@FUZZ
+@given(content=st.one_of(st.binary(max_size=400), _mutated(MT942), _mutated(PLAIN)))
+def test_any_mt942_input_is_loaded_quarantined_or_rejected(content: bytes) -> None:
+    _parse(content, "mt942")
 
 
 @FUZZ

@@ -75,7 +75,13 @@ statements_out_of_balance as (
 
         -- what failed: the statement's claim (expected) against its loaded lines (actual)
         statements.check_kind as failed_check,
-        statements.source_name || ' statement' as failed_field,
+        -- the listings show this column: it names the statement and its account
+        format(
+            '{} statement {} of account {}',
+            statements.source_name,
+            coalesce(statements.statement_id, '(no reference)'),
+            coalesce(statements.account_id, '(none)')
+        ) as failed_field,
         cast(statements.expected_total_minor as varchar) as expected_value,
         cast(statements.loaded_total_minor as varchar) as actual_value,
 
