@@ -9,7 +9,7 @@ import pytest
 from dagster_project.currencies.iso4217 import SEED_PATH, currencies, from_package, seed_text
 from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import ensure_raw_schema, ingest_file, parse_file
-from dagster_project.lib.source_configs import SourceConfigError, load_source_file
+from dagster_project.lib.source_configs import BUILT_IN_SOURCES_DIR, SourceConfigError, load_source_file, load_sources
 from dagster_project.lib.sources import currency_minor_units, known_currencies
 from dagster_project.lib.warehouse import connect
 
@@ -141,6 +141,16 @@ def test_a_dem_statement_line_of_1999_loads_and_a_dem_line_of_2026_is_quarantine
 
 
 # --- a source says which field dates its records ---------------------------------------------------
+
+
+def test_every_built_in_source_with_a_currency_dates_its_records() -> None:
+    undated = [
+        source.name
+        for source in load_sources([BUILT_IN_SOURCES_DIR]).values()
+        if any(f.type == "currency" for f in source.fields) and not source.record_date
+    ]
+    assert undated == []
+
 
 PAYMENTS = """
 name: payments
