@@ -2,6 +2,7 @@
 format, named `archive.zip!member`; encrypted archives, zip bombs and archives nested too deep are
 refused whole."""
 
+import struct
 import zipfile
 from pathlib import Path
 
@@ -172,6 +173,24 @@ def test_a_zip_bomb_is_refused(home: ReconHome, tmp_path: Path) -> None:
     bomb = _zip(tmp_path / "eurofxref-hist.zip", {"eurofxref-hist.csv": b"0" * (8 << 20)})
     reason = r"eurofxref-hist\.csv: expands \d+ bytes to 8388608, more than 100 times"
     _refused(home, bomb, "ecb_reference_rates", reason)
+
+
+def test_many_small_members_that_together_make_a_zip_bomb_are_refused(home: ReconHome, tmp_path: Path) -> None:
+    # each under the 1 MiB a member may expand freely, together 4 MiB out of some 4 KiB
+    members = {f"eurofxref-hist-{n}.csv": b"0" * (512 << 10) for n in range(8)}
+    bomb = _zip(tmp_path / "eurofxref-hist.zip", members)
+    reason = r"eurofxref-hist\.zip: expands \d+ bytes to 4194304, more than 100 times"
+    _refused(home, bomb, "ecb_reference_rates", reason)
+
+
+def test_a_header_understating_its_members_size_is_refused(home: ReconHome, tmp_path: Path) -> None:
+    path = _zip(tmp_path / "eurofxref-hist.zip", {"eurofxref-hist.csv": ECB_RATES * 50})
+    # the uncompressed size in the local header (at 22) and the central directory (at 24)
+    data = bytearray(path.read_bytes())
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        struct.pack_into("<I", data, data.index(signature) + size_at, 100)
+    path.write_bytes(bytes(data))
+    _refused(home, path, "ecb_reference_rates", r"eurofxref-hist\.csv: cannot be unpacked \(Bad CRC-32")
 
 
 def test_an_archive_expanding_beyond_the_bound_is_refused(

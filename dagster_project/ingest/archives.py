@@ -122,6 +122,10 @@ def _check_headers(shown: str, infos: list[zipfile.ZipInfo], budget: _Budget) ->
     declared = sum(info.file_size for info in infos)
     if declared > budget.left:
         raise _refused(shown, f"expands to {declared} bytes, more than the {MAX_TOTAL_BYTES} a delivery may")
+    # many small members, each under the ratio's floor, can make a bomb together
+    compressed = sum(info.compress_size for info in infos)
+    if declared > RATIO_FREE_BYTES and declared > MAX_RATIO * max(compressed, 1):
+        raise _refused(shown, f"expands {compressed} bytes to {declared}, more than {MAX_RATIO} times (a zip bomb?)")
 
 
 def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, shown: str, budget: _Budget) -> None:
