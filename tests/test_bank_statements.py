@@ -241,6 +241,21 @@ def test_a_statement_with_a_quarantined_line_is_flagged(home: ReconHome, tmp_pat
     assert _statements(home)[1]["reason"].endswith("(a difference of 75.25) (1 of its 2 lines quarantined)")
 
 
+def test_a_balance_the_warehouse_cannot_keep_exactly_is_not_rounded_into_it(home: ReconHome, tmp_path: Path) -> None:
+    """Five decimal places balance as written, but amounts are kept as decimal(18, 4): the
+    statement is recorded as not checked, with why, and not with a rounded balance."""
+    text = _replace(PLAIN, ":60F:C261102GBP1000,00", ":60F:C261102GBP1000,00001")
+    text = _replace(text, ":62F:C261103GBP3339,50", ":62F:C261103GBP3339,50001")
+    _, _, quarantined = _ingest(home, _write(tmp_path / "decimals.sta", text), "mt940")
+    assert {row[0] for row in quarantined} == {6, 10, 12}
+    first = _statements(home)[0]
+    assert (first["check_status"], first["opening_balance"], first["difference"]) == ("not_checked", None, None)
+    assert first["reason"].endswith(
+        "its amount 1000.00001 cannot be kept exactly (at most 14 digits before the decimal point and 4 after it), "
+        "so it is not checked"
+    )
+
+
 def test_headers_repeated_before_each_statement_are_skipped(home: ReconHome, tmp_path: Path) -> None:
     """ABN AMRO writes its BIC, 940 and its BIC again before every statement, not only the first."""
     header = "ABNANL2A\n940\nABNANL2A\n"

@@ -1472,7 +1472,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
             opening_balance decimal(18, 4),
             closing_balance decimal(18, 4),
             expected_total decimal(18, 4),
-            loaded_total decimal(18, 4) not null,
+            loaded_total decimal(18, 4),
             difference decimal(18, 4),
             rows_read bigint not null,
             rows_loaded bigint not null,

@@ -131,6 +131,23 @@ class StatementCheck:
             reason = "; ".join(findings) or None
             if findings and quarantined:
                 reason = f"{reason} ({quarantined} of its {len(self.rows)} lines quarantined)"
+        amounts = {
+            "opening_balance": self.opening,
+            "closing_balance": self.closing,
+            "expected_total": self.expected,
+            "loaded_total": loaded_total,
+            "difference": difference,
+        }
+        inexact = next((value for value in amounts.values() if value is not None and not _fits(value)), None)
+        if inexact is not None:
+            # the warehouse keeps amounts as decimal(18, 4): one that does not fit is not rounded
+            # into it, and a statement whose arithmetic cannot be kept exactly is not judged
+            status, difference = NOT_CHECKED, None
+            reason = (
+                f"its amount {inexact} cannot be kept exactly (at most {AMOUNT_INTEGER_DIGITS} digits before the "
+                f"decimal point and {AMOUNT_DECIMAL_PLACES} after it), so it is not checked"
+            )
+            amounts = dict.fromkeys(amounts)
         return {
             "statement_position": self.position,
             "statement_row": self.line,
@@ -140,11 +157,7 @@ class StatementCheck:
             "currency": self.currency,
             "statement_date": self.statement_date,
             "check_kind": self.check_kind,
-            "opening_balance": self.opening,
-            "closing_balance": self.closing,
-            "expected_total": self.expected,
-            "loaded_total": loaded_total,
-            "difference": difference,
+            **amounts,
             "rows_read": len(self.rows),
             "rows_loaded": rows_loaded,
             "rows_quarantined": quarantined,
@@ -167,6 +180,19 @@ class StatementCheck:
             f"does not add up: {lines} add up to {loaded_total}{currency}, but it states {self.expected}{currency} "
             f"(a difference of {difference})"
         )
+
+
+# the warehouse's amounts: decimal(18, 4)
+AMOUNT_DECIMAL_PLACES = 4
+AMOUNT_INTEGER_DIGITS = 14
+
+
+def _fits(amount: Decimal) -> bool:
+    """Whether an amount is kept exactly as decimal(18, 4)."""
+    if not amount.is_finite() or abs(amount) >= Decimal(10) ** AMOUNT_INTEGER_DIGITS:
+        return False
+    # 1.50000 fits (it is 1.5000), 1.00005 does not
+    return amount == amount.quantize(Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES))
 
 
 # the shape of raw.bank_statements rows on their way to the warehouse
