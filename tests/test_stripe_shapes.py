@@ -35,7 +35,7 @@ def _transaction(txn_id: str, kind: str, amount: int, source: object, fee: int =
     }  # fmt: skip
 
 
-def _ingest(home: ReconHome, path: Path, source: str, document: dict) -> list[tuple]:
+def _ingest(home: ReconHome, path: Path, source: str, document: dict) -> tuple[list[dict], list[tuple]]:
     path.write_text(json.dumps(document))
     with connect(home.warehouse) as connection:
         ensure_raw_schema(connection)
@@ -174,3 +174,29 @@ def test_json_only_field_keys_are_refused_elsewhere(tmp_path: Path, field: str, 
     )
     with pytest.raises(SourceConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_source_file(path)
+
+
+def test_an_impossible_time_is_quarantined_not_loaded(home: ReconHome, tmp_path: Path) -> None:
+    document = {
+        "object": "list",
+        "data": [
+            _transaction("txn_1", "charge", 1050, "ch_1"),
+            {**_transaction("txn_2", "charge", 1050, "ch_2"), "created": -99999999999999},
+            {**_transaction("txn_3", "charge", 1050, "ch_3"), "available_on": 99999999999},
+            {**_transaction("txn_4", "charge", 1050, "ch_4"), "created": -2208988801},
+        ],
+    }
+    rows, quarantined = _ingest(home, tmp_path / "times.json", "stripe_balance_transactions", document)
+    assert [r["id"] for r in rows] == ["txn_1"]
+    suffix = "is not a date a record can have (from 1900-01-01 to 2199-12-31)"
+    assert quarantined == [
+        (2, "created", f"field 'created': '-99999999999999' {suffix}"),
+        (3, "available_on", f"field 'available_on': '99999999999' {suffix}"),
+        (4, "created", f"field 'created': '-2208988801' {suffix}"),
+    ]
+
+
+def test_the_charges_fixture_is_in_stripes_shape() -> None:
+    fixture = Path(__file__).parent / "fixtures" / "processors" / "stripe_charges_list.json"
+    charges = json.loads(fixture.read_text())["data"]
+    assert [p for index, c in enumerate(charges) for p in problems(c, CHARGE, f"data[{index}]")] == []

@@ -22,7 +22,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -1028,6 +1028,27 @@ def _currency_problem(source: Source, label: str, raw: pl.Expr, code: pl.Expr) -
     )  # fmt: skip
 
 
+# the dates a record can carry: a value outside them is a broken export or a hostile one, and a
+# date of year 244135 BC would make every spine of days reach back to it
+EARLIEST_RECORD_DATE, LATEST_RECORD_DATE = date(1900, 1, 1), date(2199, 12, 31)
+_EPOCH = date(1970, 1, 1)
+_EARLIEST_SECOND = (EARLIEST_RECORD_DATE - _EPOCH).days * 86_400
+_AFTER_LATEST_SECOND = (LATEST_RECORD_DATE - _EPOCH).days * 86_400 + 86_400
+
+
+def _impossible_date_problem(f: Field, label: str, raw: pl.Expr, prepared: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """Why a date or a time cannot be a record's: outside the years a record can be dated (a
+    Unix timestamp is judged by its seconds, which would overflow a timestamp first)."""
+    if f.type == "unix_timestamp":
+        seconds = prepared.cast(pl.Int64, strict=False)
+        impossible = seconds.is_not_null() & ~seconds.is_between(_EARLIEST_SECOND, _AFTER_LATEST_SECOND, closed="left")
+    else:
+        day = value.cast(pl.Date)
+        impossible = day.is_not_null() & ~day.is_between(EARLIEST_RECORD_DATE, LATEST_RECORD_DATE)
+    reason = f"{label}: '{{}}' is not a date a record can have (from {EARLIEST_RECORD_DATE} to {LATEST_RECORD_DATE})"
+    return pl.when(impossible).then(pl.format(reason, raw)).otherwise(None)
+
+
 def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
     """(field, reason-or-null expression) for every check a row can fail."""
     problems: list[tuple[str, pl.Expr]] = []
@@ -1078,6 +1099,8 @@ def _problems(source: Source, typed: pl.DataFrame) -> list[tuple[str, pl.Expr]]:
                     .otherwise(None),
                 )
             )
+        if f.type in ("timestamp", "utc_timestamp", "unix_timestamp", "date"):
+            problems.append((f.source_key, _impossible_date_problem(f, label, raw, prepared, value)))
         if f.required:
             problems.append((f.source_key, pl.when(~present).then(pl.lit(f"{label} is required")).otherwise(None)))
         if f.required_with:
