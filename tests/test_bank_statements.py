@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dagster_project.lib.alerts import exception_alerts
 from dagster_project.lib.formats import write_camt053
 from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, IngestResult, ensure_raw_schema, ingest_file, parse_file
@@ -782,7 +783,13 @@ def test_a_statement_out_of_balance_is_an_exception_with_its_difference(home: Re
             """,
         )
         entries = connection.sql("select count(*) from staging.stg_bank__mt940_entries").fetchall()[0][0]
+        # finance hears of it as of any exception: an alert at its severity
+        alerted = [alert.details for alert in exception_alerts(connection, "low")]
     assert entries == 5
+    # (the lines' own exceptions, no rule for a card fee and the like, are alerted beside it)
+    assert [
+        (a["amount_at_stake_minor"], a["records"]) for a in alerted if a["category"] == "statement_out_of_balance"
+    ] == [(27, ["mt940:BR26110401", "mt940:BR26110402"])]
     [flagged] = exceptions
     assert flagged == {
         "category": "statement_out_of_balance",
