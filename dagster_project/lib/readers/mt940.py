@@ -349,8 +349,8 @@ class _Statement:
     rows: list[tuple[int, str, dict[str, str | None]]]
     rejected: list[Rejection]
     check: StatementCheck
+    # :60F: or :60M: (an intermediate part's opening, which the part before it must close on)
     opening_field: str | None = None
-    closing_field: str | None = None
 
 
 def _line_records(fields: list[_Field]) -> list[tuple[_Field, _Field | None, str]]:
@@ -408,6 +408,7 @@ def _structure(fields: list[_Field], message_type: str) -> tuple[dict[str, _Fiel
 
 
 def _read_statement(position: int, fields: list[_Field], message_type: str) -> _Statement:
+    """One statement (MT940) or interim report (MT942): its lines, those quarantined, its check."""
     reference = fields[0].lines[0].strip()
     account_text = next((f.lines[0].strip() for f in fields if f.tag in ("25", "25P")), None)
     label = f"statement '{reference}'" + (f" of account '{account_text}'" if account_text else "")
@@ -457,7 +458,7 @@ def _read_statement(position: int, fields: list[_Field], message_type: str) -> _
         rows.append((statement_line.line, record, {**statement_values, **values}))
     statement = _Statement(rows, rejected, check)
     if message_type == "940":
-        statement.opening_field, statement.closing_field = found["opening"].tag, found["closing"].tag
+        statement.opening_field = found["opening"].tag
     return statement
 
 
