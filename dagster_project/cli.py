@@ -372,6 +372,17 @@ def cmd_files(args: argparse.Namespace, home: ReconHome) -> int:
     return _listing(args, home, lambda c: files(c, profile=args.profile), needs=("marts", "mart_file_conservation"))
 
 
+def cmd_statements(args: argparse.Namespace, home: ReconHome) -> int:
+    from dagster_project.lib.queries import statements
+
+    return _listing(
+        args,
+        home,
+        lambda c: statements(c, profile=args.profile, status=args.status),
+        needs=("raw", "bank_statements"),
+    )
+
+
 def cmd_sources(args: argparse.Namespace, home: ReconHome) -> int:
     from dagster_project.lib.sources import SOURCES
 
@@ -665,6 +676,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     landed = listing("files", "every ingested file: rows read, loaded, quarantined and staged, and whether they add up")
     landed.set_defaults(handler=cmd_files)
+
+    checked = listing(
+        "statements", "every bank statement ingested: its claim (balances, totals) checked against its loaded lines"
+    )
+    checked.add_argument("--status", choices=["balanced", "out_of_balance", "not_checked"])
+    checked.set_defaults(handler=cmd_statements)
 
     known = commands.add_parser("sources", help="every source the product knows: format and default account")
     known.add_argument("--format", choices=FORMATS, default="table")

@@ -23,7 +23,7 @@ from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, IngestResult, ensure_raw_schema, ingest_file, parse_file
 from dagster_project.lib.sources import SOURCES
 from dagster_project.lib.warehouse import connect
-from tests.conftest import dbt
+from tests.conftest import dbt, recon
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bank"
 PLAIN = (FIXTURES / "mt940_plain.sta").read_text()
@@ -225,6 +225,20 @@ def test_an_unbalanced_statement_is_kept_and_flagged_and_its_sibling_loads(home:
         "statement 'STMT261104' of account 'GB29NWBK60161331926819' (line 19): does not balance: opening balance "
         "3339.50 GBP + its lines 95.24 = 3434.74 GBP, but its closing balance is 3434.47 GBP (a difference of -0.27)"
     )
+
+
+def test_recon_statements_lists_each_statement_with_its_check(home: ReconHome, tmp_path: Path) -> None:
+    """Known as soon as the file is ingested, before any run."""
+    path = _write(tmp_path / "unbalanced.sta", _replace(PLAIN, ":62F:C261104GBP3434,74", ":62F:C261104GBP3434,47"))
+    _ingest(home, path, "mt940")
+    listed = json.loads(recon(home.root, "statements", "--status", "out_of_balance", "--format", "json").stdout)
+    assert [
+        (s["statement_id"], s["account_id"], s["line"], s["difference"], s["rows_loaded"], s["source_file"])
+        for s in listed
+    ] == [("STMT261104", "GB29NWBK60161331926819", 19, "-0.2700", 2, str(path))]
+    assert listed[0]["reason"].endswith("(a difference of -0.27)")
+    every = json.loads(recon(home.root, "statements", "--format", "json").stdout)
+    assert [s["check_status"] for s in every] == ["balanced", "out_of_balance"]
 
 
 def test_a_statement_with_a_quarantined_line_is_flagged(home: ReconHome, tmp_path: Path) -> None:

@@ -176,6 +176,44 @@ def quarantine(connection: duckdb.DuckDBPyConnection, *, profile: str | None) ->
     )
 
 
+def statements(
+    connection: duckdb.DuckDBPyConnection, *, profile: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    """Every bank statement ingested, with the check of its claim against the lines loaded from
+    it (known as soon as the file is ingested, before any run); amounts as exact text."""
+    where, params = _filters(profile_id=profile, check_status=status)
+    return rows(
+        connection,
+        f"""
+        select
+            source_name,
+            profile_id,
+            source_file,
+            statement_row as line,
+            statement_id,
+            statement_number,
+            account_id,
+            currency,
+            statement_date,
+            check_kind,
+            check_status,
+            cast(opening_balance as varchar) as opening_balance,
+            cast(closing_balance as varchar) as closing_balance,
+            cast(expected_total as varchar) as expected_total,
+            cast(loaded_total as varchar) as loaded_total,
+            cast(difference as varchar) as difference,
+            rows_read,
+            rows_loaded,
+            rows_quarantined,
+            reason
+        from raw.bank_statements
+        {where}
+        order by checked_at, source_file, statement_position
+        """,
+        params,
+    )
+
+
 def files(connection: duckdb.DuckDBPyConnection, *, profile: str | None) -> list[dict[str, Any]]:
     """Every ingested file: rows read, loaded, quarantined and staged, and whether they add up."""
     where, params = _filters(profile_id=profile)
