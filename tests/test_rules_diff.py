@@ -192,6 +192,21 @@ def test_a_project_outside_git_is_refused(tmp_path: Path, demo_home: Path, monke
         diff_rules(ReconHome(demo_home), "HEAD", DBT, project_dir=project)
 
 
+def test_the_raw_copy_has_the_raw_tables_the_code_declares_before_their_first_ingest(tmp_path: Path) -> None:
+    """A warehouse from before a raw table existed (raw.bank_statements, written by every
+    statement ingest since) still gives the models every table they read, empty."""
+    warehouse = tmp_path / "old.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema raw")
+        connection.execute("create table raw.quarantine as select 1 as kept")
+    copy = tmp_path / "copy" / "recon.duckdb"
+    assert rules.snapshot_raw_tables(warehouse, copy) == ["quarantine"]
+    with duckdb.connect(str(copy), read_only=True) as connection:
+        assert connection.sql("select kept from raw.quarantine").fetchall() == [(1,)]
+        assert connection.sql("select count(*) from raw.bank_statements").fetchall() == [(0,)]
+        assert connection.sql("select count(*) from raw.mt942").fetchall() == [(0,)]
+
+
 def test_a_home_without_a_warehouse_is_told_to_run_first(tmp_path: Path, repo: Path) -> None:
     with pytest.raises(RulesDiffError, match=r"no warehouse at .*; run `recon run` or `recon demo` first"):
         diff_rules(ReconHome(tmp_path / "empty").ensure(), "HEAD", DBT, project_dir=repo / "dbt_project")

@@ -279,6 +279,11 @@ def snapshot_raw_tables(warehouse: Path, destination: Path) -> list[str]:
         for name in tables:
             connection.execute(f'create table raw."{name}" as from current_warehouse.raw."{name}"')
         connection.execute("detach current_warehouse")
+        # a raw table the code declares but the warehouse does not have yet (its first ingest
+        # since an upgrade has not run) is there, empty, for the models that read it
+        from dagster_project.lib.ingest import ensure_raw_schema
+
+        ensure_raw_schema(connection)
     return tables
 
 
