@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 # the dashboard's browser test drives Debian's Chromium (Playwright cannot download a browser here)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint lock currencies dev bench clean
+.PHONY: install demo test lint lock currencies dev bench real-files clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ dev: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py --sizes 10000 100000
+
+# the readers over the sample files statement importers publish (downloaded into a cache on first
+# use); not part of `make test`: it needs the package index and takes some 15 minutes
+real-files: install
+	$(BIN)/python benchmarks/real_files.py
 
 clean:
 	rm -rf $(VENV) .recon_home
