@@ -1,9 +1,10 @@
 """PayPal's activity download as PayPal writes it: dates in the account's locale, found from the
-whole file and recorded with it, and the running balance after each row checked within the file."""
+whole file and recorded with it, and the running balance after each row checked within the file,
+each currency's balance as a bank statement is: kept and flagged when it breaks, never refused."""
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, ensure_raw_schema, ingest_file
 from dagster_project.lib.source_configs import SourceConfigError, parse_source
 from dagster_project.lib.warehouse import connect
+from tests.conftest import dbt
 
 COLUMNS = (
     "Date", "Time", "TimeZone", "Name", "Type", "Status", "Currency", "Gross", "Fee", "Net",
@@ -194,21 +196,119 @@ def test_a_download_mixing_date_orders_is_refused(home: ReconHome, tmp_path: Pat
             ingest_file(connection, path, "paypal_activity", "acme_eu")
 
 
-def test_a_broken_running_balance_is_caught(home: ReconHome, tmp_path: Path) -> None:
+def _statements(connection: duckdb.DuckDBPyConnection) -> list[dict]:
+    return _rows(connection, "select * from raw.bank_statements order by file_id, statement_position")
+
+
+def test_a_broken_running_balance_loads_the_rows_and_flags_its_statement(home: ReconHome, tmp_path: Path) -> None:
+    """A misprinted balance (the next row's balance follows from the right one) breaks the
+    chain twice and leaves no money unexplained: the rows load, and the GBP balance is kept as a
+    statement out of balance naming the line, the expected and the found balance."""
     broken = [*DAY_FIRST]
     broken[1] = _row("12/02/2016", "13:30:31", "Express Checkout Payment", "GBP", "1,250.00", "-43.95", "1,206.05",
                      "1TX00000000000002", "1,285.90", "Credit")  # fmt: skip
     path = _activity(tmp_path / "Download.CSV", broken)
     with connect(home.warehouse) as connection:
         ensure_raw_schema(connection)
-        with pytest.raises(FileRejected) as refused:
-            ingest_file(connection, path, "paypal_activity", "acme_eu")
-        loaded = connection.sql("select count(*) from raw.paypal_activity").fetchall()[0][0]
-    assert str(refused.value).startswith(
-        f"{path}: line 3: field 'Balance': the running balance of GBP breaks: 79.75 (line 2) + Net 1,206.05 = "
-        "1285.80, but the line's Balance is 1,285.90 (a difference of 0.1000"
+        result = ingest_file(connection, path, "paypal_activity", "acme_eu")
+        rejected = connection.sql("select count(*) from raw.rejected_files").fetchall()[0][0]
+        [statement] = _statements(connection)
+        decisions = _decisions(connection, path)
+    assert (result.rows_loaded, result.rows_quarantined, rejected) == (3, 0, 0)
+    assert decisions["Balance"] == {
+        "running_balance": "checked", "rows_checked": 2, "order": "oldest first", "breaks": 2
+    }  # fmt: skip
+    assert (statement["source_name"], statement["account_id"], statement["currency"]) == (
+        "paypal_activity", "paypal_clearing", "GBP"
+    )  # fmt: skip
+    assert (statement["check_kind"], statement["check_status"], statement["difference"]) == (
+        "running_balance", "out_of_balance", Decimal("0")
+    )  # fmt: skip
+    assert (statement["rows_read"], statement["rows_loaded"], statement["loaded_rows"]) == (3, 3, [2, 3, 4])
+    assert statement["statement_date"] == date(2016, 3, 3)
+    assert statement["reason"] == (
+        "the GBP running balance (field 'Balance', line 2): its running balance breaks at line 3: 79.75 (line 2) + "
+        "Net 1,206.05 = 1285.80, but the line's Balance is 1,285.90 (a difference of 0.10); it breaks again at 1 "
+        "more line(s) (4); nor does it add up read newest first"
     )
-    assert loaded == 0
+
+
+def test_a_row_missing_from_a_download_is_its_statements_difference(home: ReconHome, tmp_path: Path) -> None:
+    """The download lacks the payment between two rows: the balances say 1,206.05 GBP more came
+    in than the rows do, and that is the statement's difference."""
+    later = _row("04/03/2016", "09:00:00", "Express Checkout Payment", "GBP", "10.00", "0.00", "10.00",
+                 "1TX00000000000004", "10.00", "Credit")  # fmt: skip
+    path = _activity(tmp_path / "Download.CSV", [DAY_FIRST[0], DAY_FIRST[2], later])
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        result = ingest_file(connection, path, "paypal_activity", "acme_eu")
+        [statement] = _statements(connection)
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
+    assert (statement["opening_balance"], statement["closing_balance"]) == (Decimal("0"), Decimal("10"))
+    assert (statement["expected_total"], statement["loaded_total"], statement["difference"]) == (
+        Decimal("10"), Decimal("-1196.05"), Decimal("1206.05")
+    )  # fmt: skip
+    assert statement["reason"] == (
+        "the GBP running balance (field 'Balance', line 2): does not balance: opening balance 0.00 GBP + its lines "
+        "-1196.05 = -1196.05 GBP, but its closing balance is 10.00 GBP (a difference of 1206.05); its running "
+        "balance breaks at line 3: 79.75 (line 2) + Net -1,285.80 = -1206.05, but the line's Balance is 0.00 (a "
+        "difference of 1206.05); nor does it add up read newest first"
+    )
+
+
+def test_a_broken_download_is_a_statement_out_of_balance_exception(home: ReconHome, tmp_path: Path) -> None:
+    """After a dbt run, the GBP balance of the download that lacks a row is a
+    `statement_out_of_balance` exception on the PayPal clearing account, with the difference as
+    the amount at stake and the download's rows as its records."""
+    later = _row("04/03/2016", "09:00:00", "Express Checkout Payment", "GBP", "10.00", "0.00", "10.00",
+                 "1TX00000000000004", "10.00", "Credit")  # fmt: skip
+    path = _activity(tmp_path / "Download.CSV", [DAY_FIRST[0], DAY_FIRST[2], later])
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        ingest_file(connection, path, "paypal_activity", "acme_eu")
+    assert dbt(home, "seed").returncode == 0
+    built = dbt(home, "run", "--select", "+fct_exceptions")
+    assert built.returncode == 0, built.stdout
+    with connect(home.warehouse) as connection:
+        [flagged] = _rows(
+            connection,
+            """
+            select account_id, records, amount_at_stake_minor, currency, business_date, failed_field, failed_check
+            from marts.fct_exceptions
+            where category = 'statement_out_of_balance'
+            """,
+        )
+    assert flagged == {
+        "account_id": "paypal_clearing",
+        "records": [f"paypal_activity:1TX0000000000000{n}" for n in (1, 3, 4)],
+        "amount_at_stake_minor": 120605,
+        "currency": "GBP",
+        "business_date": date(2016, 3, 4),
+        "failed_field": "paypal_activity statement (no reference) of account paypal_clearing",
+        "failed_check": "running_balance",
+    }
+
+
+def test_a_download_that_adds_up_is_a_balanced_statement_per_currency(home: ReconHome, tmp_path: Path) -> None:
+    rows = [*DAY_FIRST[:2]]
+    rows += _row("13/02/2016", "07:45:51", "Express Checkout Payment", "USD", "84.00", "-4.25", "79.75",
+                 "2TX00000000000001", "79.75", "Credit"),  # fmt: skip
+    path = _activity(tmp_path / "Download.CSV", rows)
+    with connect(home.warehouse) as connection:
+        ensure_raw_schema(connection)
+        ingest_file(connection, path, "paypal_activity", "acme_eu")
+        statements = _statements(connection)
+    assert [
+        (s["statement_position"], s["currency"], s["check_status"], s["opening_balance"], s["closing_balance"],
+         s["loaded_rows"], s["reason"])
+        for s in statements
+    ] == [
+        (1, "GBP", "balanced", Decimal("0"), Decimal("1285.80"), [2, 3], None),
+        # one row: no balance in it follows from another
+        (2, "USD", "not_checked", Decimal("0"), Decimal("79.75"), [4],
+         "the USD running balance (field 'Balance', line 4): no balance in it follows from an earlier one, so there "
+         "is nothing to check"),
+    ]  # fmt: skip
 
 
 def test_memo_rows_and_rows_without_a_balance_do_not_break_it_and_each_currency_has_its_own(
@@ -242,6 +342,14 @@ def test_memo_rows_and_rows_without_a_balance_do_not_break_it_and_each_currency_
     assert (result.rows_loaded, result.rows_quarantined) == (7, 0)
     assert balances[4] == (None,)  # "..." is no balance, not a malformed one
     assert decisions["Balance"]["rows_checked"] == 2  # GBP 97.00 -> 7.00 -> 9.90
+    with connect(home.warehouse) as connection:
+        statements = _statements(connection)
+    # the Memo row is a line of the GBP balance that adds nothing; EUR is not checked across
+    # the row without a balance, and no other EUR balance follows from an earlier one
+    assert [(s["currency"], s["check_status"], s["loaded_rows"], s["loaded_total"]) for s in statements] == [
+        ("GBP", "balanced", [2, 3, 5, 8], Decimal("9.90")),
+        ("EUR", "not_checked", [4, 6, 7], Decimal("984")),
+    ]
 
 
 def test_a_download_listed_newest_first_is_checked_in_that_order(home: ReconHome, tmp_path: Path) -> None:

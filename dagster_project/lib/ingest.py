@@ -44,7 +44,7 @@ from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejecte
 from dagster_project.lib.readers.date_formats import decide_format, parsed_column
 from dagster_project.lib.readers.mt940 import read_mt940, read_mt942
 from dagster_project.lib.readers.paypal_settlement import read_paypal_settlement
-from dagster_project.lib.readers.running_balance import check_running_balance
+from dagster_project.lib.readers.running_balance import running_balance_statements
 from dagster_project.lib.source_configs import FORMATS, ReaderOptions, display_path, regex_group_index
 from dagster_project.lib.sources import SOURCES, Field, Source, currency_minor_units
 
@@ -1214,11 +1214,13 @@ def _decide_formats(path: Path, source: Source, text: pl.DataFrame, profile_id: 
 
 
 def _check_running_balances(
-    path: Path, source: Source, typed: pl.DataFrame, rejected: pl.DataFrame, given_keys: set[str]
-) -> dict[str, Any]:
-    """Check every running balance field of the file (FileRejected when one breaks); what was
-    checked, by field."""
+    source: Source, typed: pl.DataFrame, rejected: pl.DataFrame, given_keys: set[str]
+) -> tuple[dict[str, Any], list[StatementCheck]]:
+    """Check every running balance field of the file: what was checked, by field, and the
+    statements it makes (one per currency), which are kept and flagged when they break, as a
+    bank statement is, not refused."""
     decisions: dict[str, Any] = {}
+    checks: list[StatementCheck] = []
     for f in source.fields:
         balance = f.running_balance
         if balance is None:
@@ -1241,13 +1243,26 @@ def _check_running_balances(
             "amount_text": _field_text(amount),
             "balance": pl.col(f.column),
             "balance_text": _field_text(f),
+            "date": _record_date(source),
         }
         # a line the reader rejected is a row whose effect on the balance is unknown
         unreadable = rejected.select(pl.col("_source_row").alias("row"), pl.lit(False).alias("known"))
         rows = pl.concat([typed.select(**columns), unreadable], how="diagonal_relaxed")
-        order, checked = check_running_balance(path, f.source_key, amount.source_key, rows)
-        decisions[f.source_key] = {"running_balance": "checked", "rows_checked": checked, "order": order}
-    return decisions
+        result = running_balance_statements(
+            f.source_key,
+            amount.source_key,
+            rows,
+            account_id=source.default_account,
+            decimal_mark="," if f.decimal_comma else ".",
+        )
+        decision: dict[str, Any] = {"running_balance": "checked", "rows_checked": result.rows_checked}
+        decision["order"] = result.order
+        if result.breaks:
+            decision["breaks"] = result.breaks
+        decisions[f.source_key] = decision
+        # numbered after the file's other statements, as raw.bank_statements keys them
+        checks += [replace(check, position=len(checks) + n) for n, check in enumerate(result.statements, start=1)]
+    return decisions, checks
 
 
 def parse_file(
@@ -1303,7 +1318,9 @@ def parse_file_and_statements(
     if "_part" in typed.columns:
         # rows exploded from one record share its row number; the reason says which part failed
         typed = typed.with_columns(pl.format("{}: {}", "_part", "reason").alias("reason"))
-    read_decisions |= _check_running_balances(path, source, typed, rejected, given_keys)
+    balance_decisions, balance_checks = _check_running_balances(source, typed, rejected, given_keys)
+    read_decisions |= balance_decisions
+    checks = [*checks, *(replace(check, position=len(checks) + check.position) for check in balance_checks)]
     if decisions is not None:
         decisions.update(read_decisions)
     failed = typed.filter(pl.col("reason").is_not_null()).select("_source_row", "_raw_record", "field", "reason")

@@ -87,7 +87,9 @@ class StatementCheck:
     statement_id: str | None
     account_id: str | None
     currency: str | None
-    check_kind: str  # balances (MT940, camt.053), interim_totals (MT942), control_total (BAI2)
+    # balances (MT940, camt.053), interim_totals (MT942), control_total (BAI2), running_balance
+    # (an export that writes the balance after each row, PayPal's activity download)
+    check_kind: str
     statement_number: str | None = None
     statement_date: date | None = None
     opening: Decimal | None = None
@@ -169,7 +171,7 @@ class StatementCheck:
     def _arithmetic(self, loaded_total: Decimal, difference: Decimal, quarantined: int) -> str:
         currency = f" {self.currency}" if self.currency else ""
         lines = "its loaded lines" if quarantined else "its lines"
-        if self.check_kind == "balances" and self.opening is not None and self.closing is not None:
+        if self.check_kind in ("balances", "running_balance") and self.opening is not None and self.closing is not None:
             computed = self.opening + loaded_total
             return (
                 f"does not balance: opening balance {self.opening}{currency} + {lines} {loaded_total} = "

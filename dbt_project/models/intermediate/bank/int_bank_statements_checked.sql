@@ -1,7 +1,7 @@
 {#- Every bank statement with its check and the entries its loaded lines became (none for an
-    MT942 report, whose entries are not reconciled), so that one that does not add up can be
-    shown to finance with its lines. Statements dated from the window's end on are left for a
-    later run, as entries are. -#}
+    MT942 report, whose entries are not reconciled; a PayPal download's rows for its balances),
+    so that one that does not add up can be shown to finance with its lines. Statements dated
+    from the window's end on are left for a later run, as entries are. -#}
 with
 
 statements as (
@@ -18,6 +18,9 @@ statement_lines as (
     select staging_row_id, entry_id, source_name, source_entry_id from {{ ref('stg_bank__mt940_entries') }}
     union all
     select staging_row_id, entry_id, source_name, source_entry_id from {{ ref('stg_bank__bai2_entries') }}
+    union all
+    -- a PayPal activity download checks its own running balance; its Memo rows are no entries
+    select staging_row_id, entry_id, source_name, source_entry_id from {{ ref('stg_paypal__activity') }}
 
 ),
 
