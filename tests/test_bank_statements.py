@@ -8,6 +8,7 @@ read."""
 import json
 import re
 import tempfile
+import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.lib.alerts import exception_alerts
-from dagster_project.lib.formats import write_camt053
+from dagster_project.lib.formats import write_camt053, write_camt054
 from dagster_project.lib.home import ReconHome
 from dagster_project.lib.ingest import FileRejected, IngestResult, ensure_raw_schema, ingest_file, parse_file
 from dagster_project.lib.sources import SOURCES
@@ -642,6 +643,104 @@ def test_an_entry_quarantined_by_its_cast_leaves_its_statement_flagged(home: Rec
     result, _, quarantined = _ingest(home, path, "camt053")
     assert (result.rows_loaded, [row[:2] for row in quarantined]) == (2, [(2, "Amt/@Ccy")])
     assert _checks(home) == [("S-1", "out_of_balance", Decimal("-19.99"), 3, 2, 1)]
+
+
+# --- camt.054 --------------------------------------------------------------------------------
+
+CAMT054 = FIXTURES / "camt054_notification.xml"
+
+
+def _camt054(tmp_path: Path, *, summary: bool = True) -> Path:
+    return write_camt054(
+        tmp_path / "notification.xml",
+        notification_id="N-1",
+        iban="DE89370400440532013000",
+        currency="EUR",
+        entries=_camt053_entries(),
+        created_at=datetime(2026, 11, 3, 10, 15, tzinfo=UTC),
+        summary=summary,
+    )
+
+
+def test_a_camt054_notification_loads_its_entries_with_their_notification(home: ReconHome, tmp_path: Path) -> None:
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "notification.xml", CAMT054.read_text()), "camt054")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined, quarantined) == (2, 2, 0, [])
+    assert [(r["notification_id"], r["account_iban"], r["amount"], r["credit_debit"], r["status"]) for r in rows] == [
+        ("NTF-20261103-A-1", "0532013000", Decimal("4123.45"), "CRDT", "BOOK"),
+        ("NTF-20261103-A-1", "0532013000", Decimal("99.99"), "DBIT", "PDNG"),
+    ]
+    assert rows[0]["notified_at"] == datetime(2026, 11, 3, 9, 15)  # 10:15 at +01:00
+    assert (rows[0]["remittance_information"], rows[0]["debtor_name"]) == (
+        "STRIPE po_1QxYzAbCdEfGh2026 PAYOUT", "STRIPE PAYMENTS EUROPE LTD"
+    )  # fmt: skip
+    # a pending entry has no booking date yet, only its value date
+    assert (rows[1]["booking_date"], rows[1]["value_date"]) == (None, date(2026, 11, 4))
+    [check] = _statements(home)
+    assert (check["statement_id"], check["account_id"], check["check_kind"], check["check_status"]) == (
+        "NTF-20261103-A-1", "0532013000", "transaction_summary", "balanced"
+    )  # fmt: skip
+    # the summary counts every entry it reports, booked or pending
+    assert (check["expected_total"], check["loaded_total"], check["statement_date"]) == (
+        Decimal("4023.46"), Decimal("4023.46"), date(2026, 11, 3)
+    )  # fmt: skip
+
+
+def test_a_camt054_whose_entries_miss_its_summary_is_kept_and_flagged(home: ReconHome, tmp_path: Path) -> None:
+    path = _camt054(tmp_path)
+    # the pending credit notified as 5.01, where the summary counted 5.00
+    path.write_text(_replace(path.read_text(), '<Amt Ccy="EUR">5.00</Amt>', '<Amt Ccy="EUR">5.01</Amt>'))
+    result, _, _ = _ingest(home, path, "camt054")
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
+    assert _checks(home) == [("N-1", "out_of_balance", Decimal("-0.01"), 3, 3, 0)]
+    assert _statements(home)[0]["reason"] == (
+        "notification 'N-1' of account 'DE89370400440532013000': does not add up: its lines add up to 397.36 EUR, "
+        "but it states 397.35 EUR (a difference of -0.01)"
+    )
+
+
+def test_a_camt054_without_a_summary_loads_and_is_not_checked(home: ReconHome, tmp_path: Path) -> None:
+    result, _, _ = _ingest(home, _camt054(tmp_path, summary=False), "camt054")
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
+    assert _checks(home) == [("N-1", "not_checked", None, 3, 3, 0)]
+    assert _statements(home)[0]["reason"] == (
+        "notification 'N-1' of account 'DE89370400440532013000': a notification has no balances, and it gives no "
+        "totals (TxsSummry: TtlNetNtry, or TtlCdtNtries and TtlDbtNtries) to check its entries against"
+    )
+
+
+@pytest.mark.parametrize(
+    ("landed_as", "message"),
+    [
+        (
+            "camt054",
+            "namespace 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.08' is not camt.054 "
+            "(urn:iso:std:iso:20022:tech:xsd:camt.054.001.NN); it is a camt.053 bank statement: ingest it as source "
+            "'camt053'",
+        ),
+        (
+            "camt053",
+            "namespace 'urn:iso:std:iso:20022:tech:xsd:camt.054.001.08' is not camt.053 "
+            "(urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN); it is a camt.054 debit/credit notification: ingest it "
+            "as source 'camt054'",
+        ),
+    ],
+)
+def test_a_camt053_and_a_camt054_landed_as_each_other_are_refused_naming_the_namespace(
+    home: ReconHome, tmp_path: Path, landed_as: str, message: str
+) -> None:
+    path = _camt053(tmp_path) if landed_as == "camt054" else _camt054(tmp_path)
+    assert _rejected(home, path, landed_as, re.escape(message)) == f"{path}: {message}"
+
+
+def test_a_zipped_camt054_loads_like_its_unzipped_notification(home: ReconHome, tmp_path: Path) -> None:
+    archive = tmp_path / "notifications.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.write(CAMT054, "camt054_notification.xml")
+    result, rows, _ = _ingest(home, archive, "camt054")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
+    assert [row["_source_file"] for row in rows] == [f"{archive}!camt054_notification.xml"] * 2
+    assert [row["account_servicer_ref"] for row in rows] == ["2026110300001", "2026110300002"]
+    assert [(s["statement_id"], s["check_status"]) for s in _statements(home)] == [("NTF-20261103-A-1", "balanced")]
 
 
 # --- every transaction is accounted for ------------------------------------------------------

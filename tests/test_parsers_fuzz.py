@@ -85,7 +85,7 @@ def test_a_mutated_file_loads_or_fails_clearly_and_loses_no_row(
     source_name: str, samples: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     folder = tmp_path_factory.mktemp(source_name)
-    suffix = {"json_list": ".json", "camt053": ".xml"}.get(SOURCES[source_name].format, ".csv")
+    suffix = {"json_list": ".json", "camt053": ".xml", "camt054": ".xml"}.get(SOURCES[source_name].format, ".csv")
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(mutations=st.lists(_mutations(), min_size=1, max_size=3))

@@ -85,7 +85,8 @@ bookkeeping_tables = [
         group_name="ingest",
         description=(
             "Every bank statement of an ingested file, with the check of its claim (balances, interim totals, "
-            "control total) against the lines loaded from it (written by each bank statement ingest)."
+            "transaction summary, control total, running balance) against the lines loaded from it (written by "
+            "each ingest of bank statements, notifications and PayPal activity downloads)."
         ),
         kinds={"duckdb"},
     ),

@@ -17,6 +17,7 @@ from typing import Any
 from dagster_project.lib.sources import PAYPAL_DATE_FORMAT, STRIPE_PAYOUT_RECONCILIATION, currency_minor_units
 
 CAMT053_VERSIONS = ("camt.053.001.02", "camt.053.001.08")
+CAMT054_VERSIONS = ("camt.054.001.02", "camt.054.001.08")
 # an unstructured remittance line holds at most 140 characters
 REMITTANCE_LINE_LENGTH = 140
 
@@ -67,7 +68,9 @@ def _entry(statement: ET.Element, entry: Mapping[str, Any], currency: str, versi
     _add(element, "Amt", format_major(entry["amount_minor"], currency), Ccy=currency)
     _add(element, "CdtDbtInd", credit_debit)
     status = entry.get("status", "BOOK")
-    _add(element, "Sts" if version == "camt.053.001.02" else "Sts/Cd", status)
+    # version 001.02 (of camt.053 and camt.054 alike) writes the status and the debtor's name
+    # one level higher than 001.08 on
+    _add(element, "Sts" if version.endswith(".001.02") else "Sts/Cd", status)
     _add(element, "BookgDt/Dt", _iso(entry["booking_date"]))
     _add(element, "ValDt/Dt", _iso(entry.get("value_date") or entry["booking_date"]))
     if entry.get("account_servicer_ref"):
@@ -82,7 +85,7 @@ def _entry(statement: ET.Element, entry: Mapping[str, Any], currency: str, versi
     details = _add(element, "NtryDtls/TxDtls")
     _add(details, "Refs/EndToEndId", entry.get("end_to_end_id") or "NOTPROVIDED")
     if entry.get("debtor_name"):
-        debtor = "RltdPties/Dbtr/Nm" if version == "camt.053.001.02" else "RltdPties/Dbtr/Pty/Nm"
+        debtor = "RltdPties/Dbtr/Nm" if version.endswith(".001.02") else "RltdPties/Dbtr/Pty/Nm"
         _add(details, debtor, entry["debtor_name"])
     remittance = entry.get("remittance") or ""
     if remittance:
@@ -136,6 +139,64 @@ def write_camt053(
     _balance(statement, "CLBD", opening_balance_minor + movement, currency, statement_date)
     for entry in entries:
         _entry(statement, entry, currency, version)
+    ET.indent(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(ET.tostring(document, encoding="UTF-8", xml_declaration=True))
+    return path
+
+
+def write_camt054(
+    path: Path,
+    *,
+    notification_id: str,
+    iban: str,
+    currency: str,
+    entries: list[dict],
+    created_at: datetime,
+    version: str = "camt.054.001.08",
+    summary: bool = True,
+) -> Path:
+    """Write one bank-to-customer debit/credit notification with its entries, in ``version``'s
+    schema. Entries are as `write_camt053` takes them. A notification has no balances; with
+    ``summary`` it gives its transaction summary (TxsSummry): the number of its entries and their
+    net, and the number and sum of its credits and of its debits.
+    """
+    if version not in CAMT054_VERSIONS:
+        raise ValueError(f"Unsupported camt.054 version {version!r}; supported: {', '.join(CAMT054_VERSIONS)}")
+    currency = currency.upper()
+    document = ET.Element("Document", xmlns=f"urn:iso:std:iso:20022:tech:xsd:{version}")
+    message = _add(document, "BkToCstmrDbtCdtNtfctn")
+    header = _add(message, "GrpHdr")
+    _add(header, "MsgId", notification_id)
+    _add(header, "CreDtTm", _iso(created_at))
+    notification = _add(message, "Ntfctn")
+    _add(notification, "Id", notification_id)
+    _add(notification, "CreDtTm", _iso(created_at))
+    account = _add(notification, "Acct")
+    _add(account, "Id/IBAN", iban)
+    _add(account, "Ccy", currency)
+    if summary:
+        credits = [e["amount_minor"] for e in entries if e["credit_debit"] == "CRDT"]
+        debits = [e["amount_minor"] for e in entries if e["credit_debit"] == "DBIT"]
+        net = sum(credits) - sum(debits)
+        totals = _add(notification, "TxsSummry")
+        all_entries = _add(totals, "TtlNtries")
+        _add(all_entries, "NbOfNtries", str(len(entries)))
+        _add(all_entries, "Sum", format_major(sum(credits) + sum(debits), currency))
+        side = "DBIT" if net < 0 else "CRDT"
+        if version.endswith(".001.02"):
+            _add(all_entries, "TtlNetNtryAmt", format_major(abs(net), currency))
+            _add(all_entries, "CdtDbtInd", side)
+        else:
+            net_entry = _add(all_entries, "TtlNetNtry")
+            _add(net_entry, "Amt", format_major(abs(net), currency))
+            _add(net_entry, "CdtDbtInd", side)
+        for element, amounts in (("TtlCdtNtries", credits), ("TtlDbtNtries", debits)):
+            side_totals = _add(totals, element)
+            _add(side_totals, "NbOfNtries", str(len(amounts)))
+            _add(side_totals, "Sum", format_major(sum(amounts), currency))
+    for entry in entries:
+        _entry(notification, entry, currency, version)
     ET.indent(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(ET.tostring(document, encoding="UTF-8", xml_declaration=True))

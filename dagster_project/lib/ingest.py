@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from dagster_project.ingest.archives import unpack as unpack_archive
 from dagster_project.lib.contracts import LINEAGE_COLUMNS, dtype_of, raw_contract
 from dagster_project.lib.pan import mask_frame
 from dagster_project.lib.readers.bai2 import read_bai2
-from dagster_project.lib.readers.camt053 import camt053_check, camt053_movement
+from dagster_project.lib.readers.camt053 import camt053_check, camt053_movement, camt054_check, camt054_movement
 from dagster_project.lib.readers.common import REJECTED_ROWS_SCHEMA, FileRejected, StatementCheck, statement_frame
 from dagster_project.lib.readers.date_formats import decide_format, parsed_column
 from dagster_project.lib.readers.mt940 import read_mt940, read_mt942
@@ -64,6 +65,7 @@ TIME_ZONE_OFFSETS = {
 }  # fmt: skip
 DEFAULT_OPTIONS = ReaderOptions()
 CAMT053_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d{2}")
+CAMT054_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.054\.001\.\d{2}")
 
 
 @dataclass(frozen=True)
@@ -676,9 +678,74 @@ def _camt053_entry(entry: ET.Element) -> dict[str, str | None]:
     }
 
 
+def _camt054_notification(notification: ET.Element) -> tuple[dict[str, str | None], tuple[str, str] | None]:
+    """The notification's values carried on each of its entries: its id, time, account and
+    transaction summary (TxsSummry, as versions 001.02 and 001.08 on write it). A notification
+    has no balances, and a summary it gives is only checked, so nothing here makes its entries
+    unusable."""
+    return {
+        "Ntfctn/Id": _text_at(notification, "Id"),
+        "Ntfctn/CreDtTm": _text_at(notification, "CreDtTm"),
+        "Ntfctn/Acct/Id": _text_at(notification, "Acct/Id/IBAN", "Acct/Id/Othr/Id"),
+        "Ntfctn/Acct/Ccy": _text_at(notification, "Acct/Ccy"),
+        "TxsSummry/TtlNtries/NbOfNtries": _text_at(notification, "TxsSummry/TtlNtries/NbOfNtries"),
+        "TxsSummry/TtlNetNtry/Amt": _text_at(
+            notification, "TxsSummry/TtlNtries/TtlNetNtry/Amt", "TxsSummry/TtlNtries/TtlNetNtryAmt"
+        ),
+        "TxsSummry/TtlNetNtry/CdtDbtInd": _text_at(
+            notification, "TxsSummry/TtlNtries/TtlNetNtry/CdtDbtInd", "TxsSummry/TtlNtries/CdtDbtInd"
+        ),
+        "TxsSummry/TtlCdtNtries/NbOfNtries": _text_at(notification, "TxsSummry/TtlCdtNtries/NbOfNtries"),
+        "TxsSummry/TtlCdtNtries/Sum": _text_at(notification, "TxsSummry/TtlCdtNtries/Sum"),
+        "TxsSummry/TtlDbtNtries/NbOfNtries": _text_at(notification, "TxsSummry/TtlDbtNtries/NbOfNtries"),
+        "TxsSummry/TtlDbtNtries/Sum": _text_at(notification, "TxsSummry/TtlDbtNtries/Sum"),
+    }, None
+
+
+@dataclass(frozen=True)
+class _CamtMessage:
+    """One of the ISO 20022 bank-to-customer cash management messages the camt reader reads:
+    they differ in their namespace, their elements and the claim a report makes about its
+    entries, not in the shape of the entries (Ntry)."""
+
+    name: str  # camt.053
+    source: str  # the built-in source of its format
+    described: str
+    namespace: re.Pattern[str]
+    document: str  # the message element under Document
+    report: str  # the element that holds the entries
+    report_values: Callable[[ET.Element], tuple[dict[str, str | None], tuple[str, str] | None]]
+    check: Callable[[int, int, dict[str, str | None], str | None], StatementCheck]
+    movement: Callable[[dict[str, str | None]], Decimal | None]
+
+
+CAMT053 = _CamtMessage(
+    "camt.053", "camt053", "bank statement", CAMT053_NAMESPACE, "BkToCstmrStmt", "Stmt",
+    _camt053_statement, camt053_check, camt053_movement,
+)  # fmt: skip
+CAMT054 = _CamtMessage(
+    "camt.054", "camt054", "debit/credit notification", CAMT054_NAMESPACE, "BkToCstmrDbtCdtNtfctn", "Ntfctn",
+    _camt054_notification, camt054_check, camt054_movement,
+)  # fmt: skip
+
+
 def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame, list[StatementCheck]]:
     """One row of text columns per statement entry (Ntry), numbered by its position in the file,
     and each statement's check."""
+    return _read_camt(path, source, CAMT053)
+
+
+def _read_camt054(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFrame, list[StatementCheck]]:
+    """One row of text columns per notification entry (Ntry), numbered by its position in the
+    file, and each notification's check."""
+    return _read_camt(path, source, CAMT054)
+
+
+def _read_camt(
+    path: Path, source: Source, message: _CamtMessage
+) -> tuple[pl.DataFrame, pl.DataFrame, list[StatementCheck]]:
+    """The entries of every report (a camt.053 Stmt, a camt.054 Ntfctn) of a file of ``message``,
+    each carrying its report's values, and each report's check."""
     data = path.read_bytes()
     if b"\x00" in data:
         raise FileRejected(f"{path}: not UTF-8 XML (it contains NUL bytes)")
@@ -690,14 +757,19 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
     except ET.ParseError as error:
         raise FileRejected(f"{path}: not well-formed XML: {error}") from None
     namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
-    if namespace and not CAMT053_NAMESPACE.fullmatch(namespace):
+    if namespace and not message.namespace.fullmatch(namespace):
+        # a sibling message landed as the wrong source is named, so it can be landed again
+        other = next((m for m in (CAMT053, CAMT054) if m.namespace.fullmatch(namespace)), None)
+        hint = f"; it is a {other.name} {other.described}: ingest it as source '{other.source}'" if other else ""
         raise FileRejected(
-            f"{path}: namespace '{namespace}' is not camt.053 (urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN)"
+            f"{path}: namespace '{namespace}' is not {message.name} "
+            f"(urn:iso:std:iso:20022:tech:xsd:{message.name}.001.NN){hint}"
         )
-    documents = [element for element in (root, *root) if _local_name(element) == "BkToCstmrStmt"]
+    documents = [element for element in (root, *root) if _local_name(element) == message.document]
     if not documents:
         raise FileRejected(
-            f"{path}: no BkToCstmrStmt element under <{_local_name(root)}>; is this a camt.053 bank statement?"
+            f"{path}: no {message.document} element under <{_local_name(root)}>; "
+            f"is this a {message.name} {message.described}?"
         )
     columns: dict[str, list[str | None]] = {f.source_key: [] for f in source.fields}
     positions: list[int] = []
@@ -705,14 +777,14 @@ def _read_camt053(path: Path, source: Source) -> tuple[pl.DataFrame, pl.DataFram
     rejected: list[tuple[int, str, str, str]] = []
     checks: list[StatementCheck] = []
     position = 0
-    for statement_position, statement in enumerate(_children(documents[0], "Stmt"), start=1):
-        statement_values, problem = _camt053_statement(statement)
-        check = camt053_check(statement_position, position + 1, statement_values, problem[1] if problem else None)
+    for statement_position, statement in enumerate(_children(documents[0], message.report), start=1):
+        statement_values, problem = message.report_values(statement)
+        check = message.check(statement_position, position + 1, statement_values, problem[1] if problem else None)
         checks.append(check)
         for entry in _children(statement, "Ntry"):
             position += 1
             values = {**statement_values, **_camt053_entry(entry)}
-            check.add(position, camt053_movement(values))
+            check.add(position, message.movement(values))
             # the entry as the quarantine shows it and its hash is taken from: without the
             # namespace, indentation or surrounding whitespace, so the same entry sent again
             # (in another version's namespace, indented otherwise) hashes the same
@@ -748,6 +820,7 @@ READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame]]] 
 # checked against the lines that were loaded
 STATEMENT_READERS: dict[str, Callable[[Path, Source], tuple[pl.DataFrame, pl.DataFrame, list[StatementCheck]]]] = {
     "camt053": _read_camt053,
+    "camt054": _read_camt054,
     "mt940": read_mt940,
     "mt942": read_mt942,
     "bai2": read_bai2,

@@ -34,7 +34,7 @@ FIELD_TYPES = ("text", "decimal", "integer", "timestamp", "utc_timestamp", "unix
 # the generic formats read any file of their kind per the config; the named ones know one
 # producer's layout and only take their fields from the config
 GENERIC_FORMATS = ("csv", "json_list", "json_lines", "fixed_width")
-NAMED_FORMATS = ("camt053", "mt940", "mt942", "bai2", "ecb_rates_csv", "paypal_stl")
+NAMED_FORMATS = ("camt053", "camt054", "mt940", "mt942", "bai2", "ecb_rates_csv", "paypal_stl")
 FORMATS = GENERIC_FORMATS + NAMED_FORMATS
 RECORD_ROLES = ("header", "detail", "trailer")
 # how a field with several formats is read: "per_file", one format for every value of a file

@@ -1,7 +1,10 @@
 """The check of an ISO 20022 camt.053 statement (the statement itself is read in
-`ingest._read_camt053`): its opening booked balance (OPBD, or PRCD, the previous statement's
+`ingest._read_camt`): its opening booked balance (OPBD, or PRCD, the previous statement's
 closing) plus its booked entries is its closing booked balance (CLBD). Pending (PDNG) and
-information-only (INFO) entries move no booked balance, so they add nothing."""
+information-only (INFO) entries move no booked balance, so they add nothing.
+
+A camt.054 notification, read by the same code (its entries are shaped as a statement's), has
+no balances: it is checked against its transaction summary when it gives one."""
 
 import re
 from datetime import date
@@ -63,5 +66,84 @@ def camt053_movement(entry_values: dict[str, str | None]) -> Decimal | None:
     amount = _decimal(entry_values.get("Amt"))
     side = entry_values.get("CdtDbtInd")
     if status != BOOKED or amount is None or amount < 0 or side not in ("CRDT", "DBIT"):
+        return None
+    return amount if side == "CRDT" else -amount
+
+
+# --- camt.054 notifications --------------------------------------------------------------------
+
+# the notification's transaction summary (TxsSummry), as the reader carries it on each entry
+NET_TOTAL, NET_SIDE = "TxsSummry/TtlNetNtry/Amt", "TxsSummry/TtlNetNtry/CdtDbtInd"
+ENTRY_COUNT = "TxsSummry/TtlNtries/NbOfNtries"
+CREDIT_SUM, CREDIT_COUNT = "TxsSummry/TtlCdtNtries/Sum", "TxsSummry/TtlCdtNtries/NbOfNtries"
+DEBIT_SUM, DEBIT_COUNT = "TxsSummry/TtlDbtNtries/Sum", "TxsSummry/TtlDbtNtries/NbOfNtries"
+
+
+def _count(text: str | None) -> int | None:
+    return int(text) if text is not None and text.strip().isdigit() else None
+
+
+def camt054_check(
+    position: int, first_entry: int, notification_values: dict[str, str | None], problem: str | None
+) -> StatementCheck:
+    """What a notification claims about its entries. It has no balances: only its transaction
+    summary, when it gives one, says what its entries add up to (the net of them all, or its
+    credits less its debits) and how many there are; without one it is not checked."""
+    label = f"notification '{notification_values.get('Ntfctn/Id')}'"
+    if notification_values.get("Ntfctn/Acct/Id"):
+        label += f" of account '{notification_values['Ntfctn/Acct/Id']}'"
+    given = {key: notification_values.get(key) for key in (NET_TOTAL, CREDIT_SUM, DEBIT_SUM)}
+    unreadable = next((key for key, text in given.items() if text is not None and _decimal(text) is None), None)
+    net, credits, debits = (_decimal(text) for text in given.values())
+    side = notification_values.get(NET_SIDE)
+    expected = expected_count = None
+    problems: list[str] = []
+    not_checked = problem
+    if not_checked is None and unreadable is not None:
+        not_checked = f"its total {unreadable} '{given[unreadable]}' cannot be read as an amount"
+    elif not_checked is None and net is not None and side not in ("CRDT", "DBIT"):
+        found = f"'{side}'" if side else "missing"
+        not_checked = f"the side of its net total ({NET_SIDE}) is {found}, not CRDT or DBIT"
+    elif not_checked is None and net is not None:
+        net = net if side == "CRDT" else -net
+        expected, expected_count = net, _count(notification_values.get(ENTRY_COUNT))
+        if credits is not None and debits is not None and credits - debits != net:
+            problems.append(
+                f"its summary contradicts itself: credits {credits} less debits {debits} are not its net {net}"
+            )
+    elif not_checked is None and credits is not None and debits is not None:
+        # the two sides together cover every entry; one side alone says nothing of the other
+        expected = credits - debits
+        counts = [_count(notification_values.get(key)) for key in (CREDIT_COUNT, DEBIT_COUNT)]
+        expected_count = None if None in counts else sum(c for c in counts if c is not None)
+    elif not_checked is None:
+        not_checked = (
+            "a notification has no balances, and it gives no totals (TxsSummry: TtlNetNtry, or TtlCdtNtries and "
+            "TtlDbtNtries) to check its entries against"
+        )
+    created = notification_values.get("Ntfctn/CreDtTm")
+    return StatementCheck(
+        position=position,
+        line=first_entry,
+        label=label,
+        statement_id=notification_values.get("Ntfctn/Id"),
+        account_id=notification_values.get("Ntfctn/Acct/Id"),
+        currency=notification_values.get("Ntfctn/Acct/Ccy"),
+        check_kind="transaction_summary",
+        statement_date=_date(created[:10]) if created else None,
+        expected=expected,
+        expected_count=expected_count,
+        not_checked=not_checked,
+        problems=problems,
+    )
+
+
+def camt054_movement(entry_values: dict[str, str | None]) -> Decimal | None:
+    """What an entry adds to its notification's totals (+ credit, - debit, whatever its status:
+    the summary counts every entry the notification reports), or None when its amount or side
+    cannot be read."""
+    amount = _decimal(entry_values.get("Amt"))
+    side = entry_values.get("CdtDbtInd")
+    if amount is None or amount < 0 or side not in ("CRDT", "DBIT"):
         return None
     return amount if side == "CRDT" else -amount

@@ -41,6 +41,7 @@ staging_design as (
             ('stripe_payout_reconciliation', false, 'every row: a reference table (the payout of each balance transaction), not entries'),
             ('stripe_charges', false, 'every row: a reference table (the order id and e-mail of each charge), not entries'),
             ('mt942', false, 'every row: interim report entries, booked again on the end-of-day MT940 statement'),
+            ('camt054', false, 'every row: notified entries, booked again on the end-of-day camt.053 statement'),
             ('ecb_reference_rates', false, 'every row: reference rates, not entries')
     ) as design (source_name, stages_entries, rows_left_out)
 
