@@ -1741,7 +1741,6 @@ def _ingest_archive(
     )
 
 
-
 def _insert_statements(
     connection: duckdb.DuckDBPyConnection,
     statements: pl.DataFrame,
@@ -1781,8 +1780,6 @@ def _register_file(connection: duckdb.DuckDBPyConnection, values: list) -> None:
         """,
         values,
     )
-
-
 
 
 def landed_files(landing: Path, source_name: str) -> list[tuple[Path, str]]:

@@ -684,6 +684,7 @@ def _cross_check_fields(checker: _Checker, fields: tuple[Field, ...]) -> None:
                     "as the balance is",
                 )
 
+
 _DATE_TYPES = ("date", "timestamp", "utc_timestamp", "unix_timestamp")
 
 
