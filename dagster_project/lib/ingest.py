@@ -293,20 +293,46 @@ _JSON_TYPE_NAMES = {
 }  # fmt: skip
 
 
-def _json_value(f: Field, array: str | None) -> str:
+class _JsonPaths:
+    """The paths a source's fields read, each extracted once per row: DuckDB parses a record's
+    JSON once for a list of paths (`json_extract(record, [...])`) and once per call otherwise,
+    and a record carrying an expanded object is long."""
+
+    def __init__(self, array: str | None) -> None:
+        self.array = array
+        self.record: list[str] = []
+        self.element: list[str] = []
+
+    def at(self, key: str) -> str:
+        """The extracted JSON value at a field's path (null where the path is missing)."""
+        if self.array and key.startswith(f"{self.array}[*]"):
+            rest = key.removeprefix(f"{self.array}[*]").removeprefix(".")
+            paths, column = self.element, "_element_values"
+            path = _json_path(rest) if rest else "$"
+        else:
+            paths, column, path = self.record, "_record_values", _json_path(key)
+        if path not in paths:
+            paths.append(path)
+        return f"{column}[{paths.index(path) + 1}]"
+
+    def extracted(self) -> str:
+        """The selects of the lists of extracted values."""
+        selects = []
+        lists = (("_record_values", "record", self.record), ("_element_values", "element", self.element))
+        for column, source, paths in lists:
+            if paths:
+                listed = ", ".join(_sql_text(path) for path in paths)
+                selects.append(f"json_extract({source}, [{listed}]) as {column}")
+        return "".join(f",\n{select}" for select in selects)
+
+
+def _json_value(f: Field, paths: _JsonPaths) -> str:
     """The JSON value a field reads: from the record, or from the element of the exploded array
     (`lines[*].sku`); with several paths, the first that holds a value (not missing, not null)."""
-
-    def at(key: str) -> str:
-        if array and key.startswith(f"{array}[*]"):
-            rest = key.removeprefix(f"{array}[*]").removeprefix(".")
-            return f"json_extract(element, '{_json_path(rest) if rest else '$'}')"
-        return f"json_extract(record, '{_json_path(key)}')"
-
-    paths = (f.source_key, *f.fallback_keys)
-    if len(paths) == 1:
-        return at(f.source_key)
-    present = [f"case when json_type({at(key)}) <> 'NULL' then {at(key)} end" for key in paths]
+    keys = (f.source_key, *f.fallback_keys)
+    if len(keys) == 1:
+        return paths.at(f.source_key)
+    present = [f"case when json_type({paths.at(key)}) <> 'NULL' then {paths.at(key)} end" for key in keys]
     return f"coalesce({', '.join(present)})"
 
 
@@ -345,18 +371,20 @@ def _json_text_and_problem(f: Field, value: str) -> tuple[str, str]:
     return text, problem
 
 
-def _json_field_selects(source: Source) -> tuple[str, str, str]:
-    """The selects of the fields' JSON values (`_value:<key>`), then of their texts, one column per
-    field, and of the first field's problem and its reason (`_json_field`, `_json_reason`). An
-    element's position in the exploded array is read as `lines[#]`."""
+def _json_field_selects(source: Source) -> tuple[str, str, str, str]:
+    """The selects of the lists of values extracted from each row, of the fields' JSON values
+    (`_value:<key>`), then of their texts, one column per field, and of the first field's problem
+    and its reason (`_json_field`, `_json_reason`). An element's position in the exploded array
+    is read as `lines[#]`."""
     array = source.options.array
+    paths = _JsonPaths(array)
     values, texts, problems = [], [], []
     for f in source.fields:
         if array and f.source_key == f"{array}[#]":
             values.append(f'null as "_value:{f.source_key}"')
             texts.append(f'cast(element_position as varchar) as "{f.source_key}"')
             continue
-        values.append(f'{_json_value(f, array)} as "_value:{f.source_key}"')
+        values.append(f'{_json_value(f, paths)} as "_value:{f.source_key}"')
         text, problem = _json_text_and_problem(f, f'"_value:{f.source_key}"')
         texts.append(f'{text} as "{f.source_key}"')
         if problem != "null":
@@ -365,21 +393,26 @@ def _json_field_selects(source: Source) -> tuple[str, str, str]:
     reason = "coalesce(" + ", ".join(p for _, p in problems) + ")"
     if not problems:
         field = reason = "cast(null as varchar)"
-    return ",\n".join(values), ",\n".join(texts), f"{field} as _json_field,\n{reason} as _json_reason"
+    selects = ",\n".join(values), ",\n".join(texts), f"{field} as _json_field,\n{reason} as _json_reason"
+    return paths.extracted(), *selects
 
 
 def _json_rows(connection: duckdb.DuckDBPyConnection, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows of the `records` relation (position, raw_record, record), one per record or, with
     an `array` option, one per element of that array; a record without elements is quarantined,
     and so is a row whose value of some field is of the wrong JSON kind."""
-    values, texts, problems = _json_field_selects(source)
+    extracted, values, texts, problems = _json_field_selects(source)
     array = source.options.array
     empty = pl.DataFrame(schema=REJECTED_ROWS_SCHEMA)
     if array is None:
         rows_sql = f"""
-            with valued as (
-                select position, raw_record, {values}
+            with extracted as (
+                select position, raw_record{extracted}
                 from records
+            ),
+            valued as (
+                select position, raw_record, {values}
+                from extracted
             )
             select position as _source_row, raw_record as _raw_record, {texts}, {problems}
             from valued
@@ -398,9 +431,13 @@ def _json_rows(connection: duckdb.DuckDBPyConnection, source: Source) -> tuple[p
                     generate_subscripts({elements}, 1) as element_position
                 from records
             ),
+            extracted as (
+                select position, raw_record, element_position{extracted}
+                from exploded
+            ),
             valued as (
                 select position, raw_record, element_position, {values}
-                from exploded
+                from extracted
             )
             select
                 position as _source_row,
