@@ -988,3 +988,12 @@ def test_any_mt942_input_is_loaded_quarantined_or_rejected(content: bytes) -> No
 @given(content=st.one_of(st.binary(max_size=400), _mutated(BAI2)))
 def test_any_bai2_input_is_loaded_quarantined_or_rejected(content: bytes) -> None:
     _parse(content, "bai2")
+
+
+def test_an_amount_padded_with_zeros_past_15_characters_is_the_same_amount() -> None:
+    from dagster_project.lib.readers.mt940 import swift_amount
+
+    assert swift_amount("0000000000001234,56") == Decimal("1234.56")
+    assert swift_amount("0000000000000000,00") == Decimal("0.00")
+    assert swift_amount("1234567890123456,00") is None  # 16 digits that are not padding
+    assert swift_amount("00000000000012x4,56") is None

@@ -222,3 +222,17 @@ def test_landing_masks_card_numbers_inside_an_archive(home: ReconHome, tmp_path:
     with zipfile.ZipFile(landed) as archive:
         assert archive.namelist() == ["s1.xml"]
         assert archive.read("s1.xml").decode() == statement.replace("4111111111111111", "411111******1111")
+
+
+def test_an_excel_workbook_is_refused_as_a_workbook_not_unpacked(home: ReconHome, tmp_path: Path) -> None:
+    # the parts every .xlsx holds, as a spreadsheet program writes them
+    workbook = _zip(
+        tmp_path / "settlement_detail_report.xlsx",
+        {
+            "[Content_Types].xml": '<?xml version="1.0"?><Types/>',
+            "_rels/.rels": '<?xml version="1.0"?><Relationships/>',
+            "xl/workbook.xml": '<?xml version="1.0"?><workbook/>',
+            "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet/>',
+        },
+    )
+    _refused(home, workbook, "adyen_settlement_details", r"an Excel workbook, \.xlsx.*export the report as CSV")

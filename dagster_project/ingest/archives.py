@@ -36,6 +36,10 @@ READABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZ
 _CHUNK = 1 << 20
 
 
+# the part every Office Open XML document (.xlsx, .docx) holds at its root
+OFFICE_DOCUMENT_PART = "[Content_Types].xml"
+
+
 @dataclass(frozen=True)
 class Member:
     """One file of an archive: its name as lineage shows it, and where it was unpacked."""
@@ -80,6 +84,14 @@ def _unpack(path: Path, shown: str, into: Path, *, depth: int, budget: _Budget) 
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as error:
         raise _refused(shown, f"not a readable zip archive ({error})") from None
     with archive:
+        if OFFICE_DOCUMENT_PART in archive.namelist():
+            # an Excel workbook (.xlsx) or another Office document is a zip of XML parts, not a
+            # delivery of files: none of its parts is a report
+            raise _refused(
+                shown,
+                "an Office document (an Excel workbook, .xlsx), not an archive of files; "
+                "export the report as CSV and land that",
+            )
         infos = [info for info in archive.infolist() if not info.is_dir() and not _is_archiver_metadata(info.filename)]
         _check_headers(shown, infos, budget)
         members: list[Member] = []

@@ -52,6 +52,7 @@ MESSAGE_END = re.compile(r"-(\}.*)?")
 # 15d: digits, a decimal comma, at most 15 characters in all
 SWIFT_AMOUNT = re.compile(r"\d{1,14},\d*")
 SWIFT_AMOUNT_LENGTH = 15
+LEADING_ZEROS = re.compile(r"^0+(?=\d)")
 STATEMENT_DATES = re.compile(r"(?P<value_date>\d{6})(?P<entry_date>\d{4})?")
 # RC and RD (reversals) before C and D; a funds code is the letter before the amount's digits
 STATEMENT_MARK = re.compile(r"(?P<mark>RC|RD|C|D)(?P<funds_code>[A-Z](?=[\d,]))?")
@@ -111,9 +112,12 @@ def _entry_date(text: str, value_date: date) -> date | None:
 
 
 def swift_amount(text: str) -> Decimal | None:
-    if len(text) > SWIFT_AMOUNT_LENGTH or not SWIFT_AMOUNT.fullmatch(text):
+    # a bank that pads an amount with zeros past SWIFT's 15 characters (0000000000001234,56)
+    # writes the same value: the zeros are not counted
+    unpadded = LEADING_ZEROS.sub("", text)
+    if len(unpadded) > SWIFT_AMOUNT_LENGTH or not SWIFT_AMOUNT.fullmatch(unpadded):
         return None
-    return Decimal(text.replace(",", "."))
+    return Decimal(unpadded.replace(",", "."))
 
 
 def _amount_problem(label: str, text: str) -> tuple[str, str]:
