@@ -286,16 +286,37 @@ def test_headers_repeated_before_each_statement_are_skipped(home: ReconHome, tmp
 
 
 def test_a_statement_that_cannot_be_read_as_one_does_not_stop_its_siblings(home: ReconHome, tmp_path: Path) -> None:
-    text = _replace(PLAIN, ":62F:C261103GBP3339,50\n", "")
-    result, rows, quarantined = _ingest(home, _write(tmp_path / "no_closing.sta", text), "mt940")
+    text = _replace(PLAIN, ":60F:C261102GBP1000,00\n", "")
+    result, rows, quarantined = _ingest(home, _write(tmp_path / "no_opening.sta", text), "mt940")
     assert (result.rows_loaded, result.rows_quarantined) == (2, 3)
     assert {row["statement_id"] for row in rows} == {"STMT261104"}
     reason = (
-        "statement 'STMT261103' of account 'GB29NWBK60161331926819' (line 2): it has no :62F: or :62M: (the "
-        "closing balance); an MT940 statement has exactly one"
+        "statement 'STMT261103' of account 'GB29NWBK60161331926819' (line 2): it has no :60F: or :60M: (the "
+        "opening balance); an MT940 statement has exactly one"
     )
-    assert [row[:3] for row in quarantined] == [(line, ":62F:", reason) for line in (6, 10, 12)]
+    assert [row[:3] for row in quarantined] == [(line, ":60F:", reason) for line in (5, 9, 11)]
     assert [check[:2] for check in _checks(home)] == [("STMT261103", "not_checked"), ("STMT261104", "balanced")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (":62F:C261103GBP3339,50\n", "", "it gives no closing balance (:62F: or :62M:) to check its lines against"),
+        (":62F:C261103GBP3339,50", ":62F:C2611033339,50",
+         "field ':62F:/currency': unknown currency '333' (not an ISO 4217 code)"),
+    ],
+)  # fmt: skip
+def test_a_statement_whose_closing_balance_cannot_be_read_loads_its_lines_unchecked(
+    home: ReconHome, tmp_path: Path, old: str, new: str, reason: str
+) -> None:
+    # the opening balance gives the lines their currency: without a readable closing balance the
+    # lines are still what they say, and only the statement cannot be checked
+    result, _, quarantined = _ingest(home, _write(tmp_path / "closing.sta", _replace(PLAIN, old, new)), "mt940")
+    assert (result.rows_loaded, result.rows_quarantined, quarantined) == (5, 0, [])
+    statements = {s["statement_id"]: s for s in _statements(home)}
+    assert statements["STMT261103"]["check_status"] == "not_checked"
+    assert reason in statements["STMT261103"]["reason"]
+    assert statements["STMT261104"]["check_status"] == "balanced"
 
 
 @pytest.mark.parametrize(

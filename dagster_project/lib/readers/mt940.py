@@ -393,12 +393,16 @@ def _structure(fields: list[_Field], message_type: str) -> tuple[dict[str, _Fiel
     found: dict[str, _Field] = {}
     for role, (tags, what) in roles.items():
         one, problem = _one(fields, tags, what, message)
-        if problem:
+        # a statement without its closing balance still says what its lines are (the opening
+        # gives their currency): they load, and the statement is not checked
+        if problem and not (role == "closing" and not any(f.tag in tags for f in fields)):
             return {}, problem
-        found[role] = one  # type: ignore[assignment]
+        if one is not None:
+            found[role] = one
     lines = [f for f in fields if f.tag == "61"]
     if message_type == "940" and lines:
-        if not (found["opening"].line < lines[0].line and lines[-1].line < found["closing"].line):
+        end = found["closing"].line if "closing" in found else lines[-1].line + 1
+        if not (found["opening"].line < lines[0].line and lines[-1].line < end):
             return {}, (":61:", "its statement lines (:61:) must come between its balances")
     if message_type == "942":
         limits = [f for f in fields if f.tag == "34F"]
@@ -467,10 +471,20 @@ def _read_statement(position: int, fields: list[_Field], message_type: str) -> _
 
 
 def _balances(found: dict[str, _Field], check: StatementCheck, values: dict[str, str | None]) -> list[tuple[str, str]]:
-    """An MT940 statement's balances into its values and its check; the problems reading them."""
+    """An MT940 statement's balances into its values and its check; the problems that leave its
+    lines without what they need (the opening balance gives their currency, which a closing
+    balance in another currency contradicts). A closing balance that is missing or unreadable
+    leaves the statement not checked."""
     opening, opening_problems = _balance(found["opening"].tag, found["opening"].lines[0])
-    closing, closing_problems = _balance(found["closing"].tag, found["closing"].lines[0])
+    if "closing" in found:
+        closing, closing_problems = _balance(found["closing"].tag, found["closing"].lines[0])
+    else:
+        closing, closing_problems = None, []
+        check.not_checked = "it gives no closing balance (:62F: or :62M:) to check its lines against"
+    if closing_problems:
+        check.not_checked = "; ".join(reason for _, reason in closing_problems)
     if opening and closing and opening.currency != closing.currency:
+        # which of the two the lines are in cannot be told: they are quarantined
         reason = f"its opening balance is in {opening.currency} but its closing balance in {closing.currency}"
         return [(f":{found['closing'].tag}:/currency", f"{check.label}: {reason}")]
     values |= {
@@ -480,11 +494,12 @@ def _balances(found: dict[str, _Field], check: StatementCheck, values: dict[str,
         ":62a:": str(closing.amount) if closing else None,
         ":62a:/date": closing.on.isoformat() if closing else None,
     }
+    if opening:
+        check.currency, check.opening = opening.currency, opening.amount
     if opening and closing:
-        check.currency, check.statement_date = opening.currency, closing.on
-        check.opening, check.closing = opening.amount, closing.amount
+        check.statement_date, check.closing = closing.on, closing.amount
         check.expected = closing.amount - opening.amount
-    return opening_problems + closing_problems
+    return opening_problems
 
 
 def _counted_side(fields: list[_Field]) -> str | None:
