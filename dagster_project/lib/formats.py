@@ -118,19 +118,7 @@ def write_camt053(
     if version not in CAMT053_VERSIONS:
         raise ValueError(f"Unsupported camt.053 version {version!r}; supported: {', '.join(CAMT053_VERSIONS)}")
     currency = currency.upper()
-    namespace = f"urn:iso:std:iso:20022:tech:xsd:{version}"
-    # every element is in the document's default namespace, declared once on the root
-    document = ET.Element("Document", xmlns=namespace)
-    message = _add(document, "BkToCstmrStmt")
-    header = _add(message, "GrpHdr")
-    _add(header, "MsgId", statement_id)
-    _add(header, "CreDtTm", _iso(created_at))
-    statement = _add(message, "Stmt")
-    _add(statement, "Id", statement_id)
-    _add(statement, "CreDtTm", _iso(created_at))
-    account = _add(statement, "Acct")
-    _add(account, "Id/IBAN", iban)
-    _add(account, "Ccy", currency)
+    document, statement = _bank_to_customer(version, "BkToCstmrStmt", "Stmt", statement_id, created_at, iban, currency)
     booked = [e for e in entries if e.get("status", "BOOK") == "BOOK"]
     movement = sum(e["amount_minor"] if e["credit_debit"] == "CRDT" else -e["amount_minor"] for e in booked)
     booking_dates = sorted(_iso(e["booking_date"]) for e in entries)
@@ -139,10 +127,7 @@ def write_camt053(
     _balance(statement, "CLBD", opening_balance_minor + movement, currency, statement_date)
     for entry in entries:
         _entry(statement, entry, currency, version)
-    ET.indent(document)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(ET.tostring(document, encoding="UTF-8", xml_declaration=True))
-    return path
+    return _write_xml(path, document)
 
 
 def write_camt054(
@@ -164,17 +149,9 @@ def write_camt054(
     if version not in CAMT054_VERSIONS:
         raise ValueError(f"Unsupported camt.054 version {version!r}; supported: {', '.join(CAMT054_VERSIONS)}")
     currency = currency.upper()
-    document = ET.Element("Document", xmlns=f"urn:iso:std:iso:20022:tech:xsd:{version}")
-    message = _add(document, "BkToCstmrDbtCdtNtfctn")
-    header = _add(message, "GrpHdr")
-    _add(header, "MsgId", notification_id)
-    _add(header, "CreDtTm", _iso(created_at))
-    notification = _add(message, "Ntfctn")
-    _add(notification, "Id", notification_id)
-    _add(notification, "CreDtTm", _iso(created_at))
-    account = _add(notification, "Acct")
-    _add(account, "Id/IBAN", iban)
-    _add(account, "Ccy", currency)
+    document, notification = _bank_to_customer(
+        version, "BkToCstmrDbtCdtNtfctn", "Ntfctn", notification_id, created_at, iban, currency
+    )
     if summary:
         credits = [e["amount_minor"] for e in entries if e["credit_debit"] == "CRDT"]
         debits = [e["amount_minor"] for e in entries if e["credit_debit"] == "DBIT"]
@@ -197,6 +174,30 @@ def write_camt054(
             _add(side_totals, "Sum", format_major(sum(amounts), currency))
     for entry in entries:
         _entry(notification, entry, currency, version)
+    return _write_xml(path, document)
+
+
+def _bank_to_customer(
+    version: str, message_name: str, report_name: str, report_id: str, created_at: datetime, iban: str, currency: str
+) -> tuple[ET.Element, ET.Element]:
+    """An ISO 20022 bank-to-customer document (a camt.053 statement, a camt.054 notification)
+    with its group header and its one report (Stmt, Ntfctn) of the account; (document, report)."""
+    # every element is in the document's default namespace, declared once on the root
+    document = ET.Element("Document", xmlns=f"urn:iso:std:iso:20022:tech:xsd:{version}")
+    message = _add(document, message_name)
+    header = _add(message, "GrpHdr")
+    _add(header, "MsgId", report_id)
+    _add(header, "CreDtTm", _iso(created_at))
+    report = _add(message, report_name)
+    _add(report, "Id", report_id)
+    _add(report, "CreDtTm", _iso(created_at))
+    account = _add(report, "Acct")
+    _add(account, "Id/IBAN", iban)
+    _add(account, "Ccy", currency)
+    return document, report
+
+
+def _write_xml(path: Path, document: ET.Element) -> Path:
     ET.indent(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(ET.tostring(document, encoding="UTF-8", xml_declaration=True))
